@@ -1,0 +1,1 @@
+"""attrprior.metrics: one module per family; import from the submodules directly."""

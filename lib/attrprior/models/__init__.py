@@ -1,0 +1,1 @@
+"""attrprior.models: one module per family; import from the submodules directly."""

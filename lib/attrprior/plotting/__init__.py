@@ -1,0 +1,1 @@
+"""Figure helpers shared by notebooks: one function per kind of figure."""

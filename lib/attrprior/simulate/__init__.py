@@ -1,0 +1,1 @@
+"""attrprior.simulate: one module per family; import from the submodules directly."""
