@@ -11,7 +11,8 @@ respect to parameters, not inputs: interpolation points are detached leaves.
   * ``int``           the same output column for every sample (class index, latent unit);
   * ``LongTensor[B]`` a column per sample;
   * ``Tensor[B, d]`` (float) weights: the scalar is ``(output * w).sum(-1)`` (label-free form);
-  * ``callable``      ``target(output) -> Tensor[B]``.
+  * ``callable``      ``target(output) -> Tensor[B]``;
+  * ``ALL_OUTPUTS``   every column of a ``[B, d]`` output at once (latent units): result ``[B, d, ...]``.
 """
 from __future__ import annotations
 
@@ -96,13 +97,39 @@ def output_batch(output: Tensor | tuple) -> int:
     return (output[0] if isinstance(output, (tuple, list)) else output).shape[0]
 
 
+class _AllOutputs:
+    """Target sentinel: explain every output column of a ``[N, d]`` model at once."""
+
+    def __repr__(self) -> str:
+        return "ALL_OUTPUTS"
+
+
+ALL_OUTPUTS = _AllOutputs()
+
+
 def _grad_at(model: nn.Module, points: Tensor, target: Target, create_graph: bool) -> Tensor:
-    """d target(model(points)) / d points, one row per point."""
+    """d target(model(points)) / d points as ``[T, N, ...]``: T = 1 for an ordinary target, T = d for
+    ALL_OUTPUTS, where one forward pass is shared and the d backward passes run as one batched call."""
     points = points.detach().requires_grad_(True)
     with torch.enable_grad():
-        selected = select_output(model(points), target)
+        output = model(points)
+        if target is ALL_OUTPUTS:
+            if isinstance(output, (tuple, list)) or output.dim() != 2:
+                raise ValueError("explaining all outputs needs a model returning [N, d]")
+            d = output.shape[1]
+            eye = torch.eye(d, device=output.device, dtype=output.dtype)
+            cotangents = eye.unsqueeze(1).expand(d, output.shape[0], d)
+            (grad,) = torch.autograd.grad(output, points, grad_outputs=cotangents, is_grads_batched=True,
+                                          create_graph=create_graph)
+            return grad
+        selected = select_output(output, target)
         (grad,) = torch.autograd.grad(selected.sum(), points, create_graph=create_graph)
-    return grad
+    return grad.unsqueeze(0)
+
+
+def _finish(attr: Tensor, target: Target) -> Tensor:
+    """[T, B, ...] → [B, ...] for one target, [B, d, ...] for ALL_OUTPUTS."""
+    return attr.transpose(0, 1) if target is ALL_OUTPUTS else attr[0]
 
 
 def _broadcast_alpha(alpha: Tensor, ndim: int) -> Tensor:
@@ -125,7 +152,7 @@ def gradients(model: nn.Module, inputs: Tensor, target: Target = None, absolute:
               create_graph: bool = False) -> Tensor:
     """Saliency: ∂f_target/∂x (Simonyan et al.); ``absolute=True`` gives captum Saliency's |∂f/∂x|."""
     _check_inputs(inputs)
-    grad = _grad_at(model, inputs, target, create_graph)
+    grad = _finish(_grad_at(model, inputs, target, create_graph), target)
     return grad.abs() if absolute else grad
 
 
@@ -133,7 +160,7 @@ def input_x_gradient(model: nn.Module, inputs: Tensor, target: Target = None,
                      create_graph: bool = False) -> Tensor:
     """Input × gradient: x ⊙ ∂f/∂x."""
     _check_inputs(inputs)
-    return inputs.detach() * _grad_at(model, inputs, target, create_graph)
+    return _finish(inputs.detach() * _grad_at(model, inputs, target, create_graph), target)
 
 
 def ig_alphas(n_steps: int, method: str = "gausslegendre") -> tuple[Tensor, Tensor]:
@@ -175,9 +202,9 @@ def integrated_gradients(model: nn.Module, inputs: Tensor, baselines: Tensor | f
     a = _broadcast_alpha(alphas.view(1, -1), x.dim())
     points = (ref + a * (x - ref)).reshape(-1, *inputs.shape[1:])  # [B*n_steps, ...]
     grads = _grad_at(model, points, _expand_target(target, n_steps), create_graph)
-    grads = grads.view(inputs.shape[0], n_steps, *inputs.shape[1:])
-    avg = (grads * _broadcast_alpha(weights.view(1, -1), grads.dim())).sum(1)
-    return (inputs.detach() - baselines.detach().expand_as(inputs)) * avg
+    grads = grads.view(grads.shape[0], inputs.shape[0], n_steps, *inputs.shape[1:])
+    avg = (grads * _broadcast_alpha(weights.view(1, 1, -1), grads.dim())).sum(2)
+    return _finish((inputs.detach() - baselines.detach().expand_as(inputs)) * avg, target)
 
 
 def _as_baselines(baselines: Tensor | float | None, inputs: Tensor) -> Tensor:
@@ -242,7 +269,8 @@ def expected_gradients(model: nn.Module, inputs: Tensor, references: Tensor | st
     a = _broadcast_alpha(alphas.to(inputs), x.dim())
     points = (ref + a * (x - ref)).reshape(B * n_samples, *inputs.shape[1:])
     grads = _grad_at(model, points, _expand_target(target, n_samples), create_graph)
-    return ((x - ref) * grads.view_as(x)).mean(1)
+    grads = grads.view(grads.shape[0], *x.shape)
+    return _finish(((x - ref) * grads).mean(2), target)
 
 
 def gradient_shap(model: nn.Module, inputs: Tensor, baselines: Tensor, target: Target = None,
@@ -271,34 +299,17 @@ def attribute(method: str, model: nn.Module, inputs: Tensor, **kwargs) -> Tensor
     return METHODS[method](model, inputs, **kwargs)
 
 
-def latent_attributions(encoder: nn.Module, inputs: Tensor, method: str = "gradient_shap",
-                        n_latents: int | None = None, **kwargs) -> Tensor:
+def latent_attributions(encoder: nn.Module, inputs: Tensor, method: str = "gradient_shap", **kwargs) -> Tensor:
     """Attributions of every latent unit μ_j of a vector-valued encoder, ``[B, d, *input_shape]``.
 
-    All d units are explained in one batched pass: each input is repeated d times and copy j
-    is explained for unit j, so random draws (references, α) are shared within an input only when
-    passed explicitly. ``encoder(x)`` must return ``[B, d]`` (wrap tuple outputs with OutputSelect).
+    All d units are explained together: one forward pass over the interpolation points, and the d
+    backward passes batched into one call (no Python loop over latents). The random draws
+    (references, α) are shared by the d units of an input. ``encoder(x)`` must return ``[B, d]``
+    (wrap tuple outputs with OutputSelect).
     """
-    _check_inputs(inputs)
-    if n_latents is None:
-        with torch.no_grad():
-            n_latents = encoder(inputs[:1]).shape[1]
-    d, B = n_latents, inputs.shape[0]
     if kwargs.pop("target", None) is not None:
         raise ValueError("latent_attributions explains every latent: do not pass a target")
-    stacked = inputs.repeat_interleave(d, dim=0)  # row b*d + j is input b for latent j
-    for key in ("baselines", "references"):
-        value = kwargs.get(key)
-        if isinstance(value, Tensor) and value.shape[0] == B and method in ("integrated_gradients",):
-            kwargs[key] = value.repeat_interleave(d, dim=0)
-    if method == "expected_gradients" and isinstance(kwargs.get("references", "batch"), str):
-        # shifted batch over the original rows (never an input's own copies), shared by its d copies
-        k = kwargs.get("n_samples", 1)
-        shifted = shifted_batch_indices(B, k, kwargs.get("generator")).to(inputs.device)
-        kwargs["references"], kwargs["ref_indices"] = inputs, shifted.repeat_interleave(d, dim=0)
-    latent_of_row = torch.arange(d, device=inputs.device).repeat(B)  # row b*d + j explains latent j
-    attr = attribute(method, encoder, stacked, target=latent_of_row, **kwargs)
-    return attr.view(B, d, *inputs.shape[1:])
+    return attribute(method, encoder, inputs, target=ALL_OUTPUTS, **kwargs)
 
 
 def label_free(encoder: nn.Module, inputs: Tensor, method: str = "gradient_shap", **kwargs) -> Tensor:
@@ -330,7 +341,7 @@ def completeness_gap(model: nn.Module, inputs: Tensor, baselines: Tensor, attrib
 
 
 __all__ = [
-    "OutputSelect", "attribute", "completeness_gap", "draw_references", "expected_gradients",
+    "ALL_OUTPUTS", "OutputSelect", "attribute", "completeness_gap", "draw_references", "expected_gradients",
     "gradient_shap", "gradients", "ig_alphas", "input_x_gradient", "integrated_gradients",
     "label_free", "latent_attributions", "latent_saliency", "select_output", "shifted_batch_indices",
     "METHODS", "IG_METHODS",
