@@ -160,11 +160,18 @@ def write_json_atomic(path: Path, payload: Any) -> Path:
     try:
         with os.fdopen(fd, "w") as fh:
             json.dump(_jsonable(payload), fh, indent=2, allow_nan=False)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; give the file normal permissions
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def load_claims(path: Path) -> dict[str, Any]:
@@ -185,6 +192,8 @@ def _jsonable(x: Any) -> Any:
         return [_jsonable(v) for v in x]
     if hasattr(x, "item") and callable(x.item) and getattr(x, "ndim", 1) == 0:
         x = x.item()
+    elif hasattr(x, "tolist") and callable(x.tolist) and getattr(x, "ndim", 0) > 0:  # numpy / torch arrays
+        return _jsonable(x.tolist())
     if isinstance(x, float) and not math.isfinite(x):
         return None
     if isinstance(x, (str, int, float, bool)) or x is None:

@@ -167,12 +167,19 @@ class Config:
     def results_dir(self) -> Path:
         """Where this run writes claims and metric files (set by the runner)."""
         env = os.environ.get(RESULTS_ENV)
-        path = Path(env) if env else Path("build") / "interactive" / self.profile / self.notebook
+        path = Path(env) if env else _build_root() / "interactive" / self.profile / self.notebook
         path.mkdir(parents=True, exist_ok=True)
         return path
 
     def as_dict(self) -> dict[str, Any]:
         return {"profile": self.profile, **self.values}
+
+
+def _build_root() -> Path:
+    """``<repo>/build`` when running from the repository (so notebooks run from notebooks/
+    do not write into notebooks/build), else ``./build``."""
+    root = Path(__file__).resolve().parents[3]
+    return root / "build" if (root / "pyproject.toml").is_file() else Path("build")
 
 
 def _discover() -> dict[str, NotebookSpec]:

@@ -1,0 +1,190 @@
+"""Pure functions that turn claims and run metadata into the book's generated Markdown pages."""
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Iterable, Mapping, Sequence
+
+BADGES = {
+    "reproduced": "bdg-success",
+    "partly reproduced": "bdg-warning",
+    "not reproduced": "bdg-danger",
+    "not tested": "bdg-secondary",
+}
+
+ClaimsFile = tuple[str, Mapping[str, Any]]  # (notebook name, parsed claims.json)
+
+
+def slugify(title: str) -> str:
+    """The anchor MyST gives a heading (``myst_heading_anchors``): GitHub style."""
+    try:
+        from myst_parser.mdit_to_docutils.base import default_slugify
+
+        return default_slugify(title.strip())
+    except ImportError:  # pragma: no cover - myst-parser is a dependency
+        return re.sub(r"[^\w\- ]", "", title.strip().lower().replace(" ", "-"))
+
+
+def notebook_anchors(nb: Mapping[str, Any], max_level: int = 3) -> set[str]:
+    """Anchors of the headings (levels 1..max_level) in a notebook's Markdown cells."""
+    anchors: set[str] = set()
+    fence = False
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") != "markdown":
+            continue
+        source = cell.get("source", "")
+        for line in ("".join(source) if isinstance(source, list) else source).splitlines():
+            if line.lstrip().startswith(("```", "~~~")):
+                fence = not fence
+            m = None if fence else re.match(r"^(#{1,6})\s+(.*?)\s*#*\s*$", line)
+            if m and len(m.group(1)) <= max_level:
+                anchors.add(slugify(m.group(2)))
+    return anchors
+
+
+def cell(text: Any) -> str:
+    """Text safe inside a Markdown table cell."""
+    return str(text).replace("\n", " ").replace("|", "\\|").strip()
+
+
+def fmt_number(x: Any) -> str:
+    """Numbers to 4 significant digits, integers without a decimal point; text unchanged."""
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        return str(x)
+    if float(x).is_integer() and abs(x) < 1e15:
+        return f"{int(x):,}"
+    return f"{x:.4g}"
+
+
+def measured_text(claim: Mapping[str, Any]) -> str:
+    """``measured ± spread (kind) unit; n seeds; test p=...`` for one claim."""
+    text = fmt_number(claim.get("measured", ""))
+    if claim.get("spread") is not None:
+        kind = f" ({claim['spread_kind']})" if claim.get("spread_kind") else ""
+        text += f" ± {fmt_number(claim['spread'])}{kind}"
+    if claim.get("unit"):
+        text += f" {claim['unit']}"
+    extras = []
+    if claim.get("seeds"):
+        extras.append(f"{len(claim['seeds'])} seed{'s' if len(claim['seeds']) != 1 else ''}")
+    if claim.get("test"):
+        p = claim.get("p_value")
+        extras.append(claim["test"] + (f", p = {p:.3g}" if p is not None else ""))
+    return text + (f" ({'; '.join(extras)})" if extras else "")
+
+
+def verdict_badge(verdict: str) -> str:
+    """A coloured sphinx-design badge for a verdict."""
+    return f"{{{BADGES.get(verdict, 'bdg-dark')}}}`{verdict}`"
+
+
+def claim_link(notebook: str, section: str, anchors: Mapping[str, set[str]] | None,
+               link_prefix: str = "notebooks/") -> str:
+    """Markdown link to the notebook (and section when that heading exists)."""
+    target = f"{link_prefix}{notebook}.ipynb"
+    known = None if anchors is None else anchors.get(notebook)
+    if section and (known is None or section in known):
+        return f"[{notebook} § {section}]({target}#{section})"
+    return f"[{notebook}]({target})"
+
+
+def claims_table(files: Sequence[ClaimsFile], anchors: Mapping[str, set[str]] | None = None,
+                 link_prefix: str = "notebooks/") -> list[str]:
+    """Markdown table lines, one row per claim, in notebook order."""
+    lines = ["| paper | claim | paper value | measured | verdict | profile | where |",
+             "|---|---|---|---|---|---|---|"]
+    for notebook, payload in files:
+        prov = payload.get("provenance", {})
+        profile = prov.get("profile", "")
+        if prov.get("overrides"):  # a run with user parameters is not the plain profile
+            profile += " with " + ", ".join(f"{k}={json.dumps(v)}" for k, v in prov["overrides"].items())
+        for c in payload.get("claims", []):
+            statement = f"{c.get('statement', '')} (`{c.get('id', '')}`)"
+            verdict = verdict_badge(c.get("verdict", "")) + (f" {c['reason']}" if c.get("reason") else "")
+            row = [prov.get("paper", ""), statement, c.get("paper_value", ""), measured_text(c), verdict,
+                   profile, claim_link(notebook, c.get("section", ""), anchors, link_prefix)]
+            lines.append("| " + " | ".join(cell(v) for v in row) + " |")
+    return lines
+
+
+def verdict_counts(files: Iterable[ClaimsFile]) -> dict[str, int]:
+    """How many claims got each verdict (all verdicts listed, zeros included)."""
+    counts = {v: 0 for v in BADGES}
+    for _, payload in files:
+        for c in payload.get("claims", []):
+            counts[c.get("verdict", "")] = counts.get(c.get("verdict", ""), 0) + 1
+    return counts
+
+
+def scoreboard_markdown(
+    runs: Sequence[ClaimsFile],
+    paper: Sequence[ClaimsFile] = (),
+    profile: str = "default",
+    anchors: Mapping[str, set[str]] | None = None,
+    missing: Sequence[str] = (),
+    link_prefix: str = "notebooks/",
+) -> str:
+    """The scoreboard page: every claim of the ``profile`` runs, then committed paper-scale claims."""
+    counts = verdict_counts(runs)
+    total = sum(counts.values())
+    summary = ", ".join(f"{verdict_badge(v)} {n}" for v, n in counts.items() if n or v in BADGES)
+    out = ["# Claims scoreboard", "",
+           f"Every claim recorded by the notebooks as executed for this book (profile `{profile}`): "
+           f"{total} claim{'s' if total != 1 else ''} from {len(runs)} notebook{'s' if len(runs) != 1 else ''}.",
+           "A verdict holds for the scale in the *profile* column; see the introduction for what each "
+           "profile means. The *where* link opens the notebook section with the evidence.", "",
+           f"Verdicts: {summary}", ""]
+    if runs:
+        out += claims_table(runs, anchors, link_prefix)
+    else:
+        out.append("No claims recorded yet.")
+    if missing:
+        out += ["", "Notebooks not executed at this profile (shown without outputs): "
+                + ", ".join(f"`{m}`" for m in missing) + "."]
+    out += ["", "## Paper-scale results", ""]
+    if paper:
+        out += ["Claims from runs at the `paper` profile, committed under `results/paper/<notebook>/claims.json` "
+                "(see each file's provenance for the machine and date).", ""]
+        out += claims_table(paper, anchors, link_prefix)
+    else:
+        out.append("No paper-scale results have been committed yet (`results/paper/<notebook>/claims.json`).")
+    return "\n".join(out) + "\n"
+
+
+def shift_headings(markdown: str, by: int) -> str:
+    """Demote every ATX heading outside code fences by ``by`` levels (max level 6)."""
+    out, fence = [], False
+    for line in markdown.splitlines():
+        if line.lstrip().startswith(("```", "~~~")):
+            fence = not fence
+        m = None if fence else re.match(r"^(#{1,6})(\s.*)$", line)
+        out.append("#" * min(6, len(m.group(1)) + by) + m.group(2) if m else line)
+    return "\n".join(out)
+
+
+def methods_markdown(base: str, metas: Sequence[Mapping[str, Any]], benchmarks: Sequence[tuple[str, str]] = (),
+                     profile: str = "default") -> str:
+    """``book/methods.md`` plus each notebook's last wall time and any benchmark tables."""
+    out = [base.rstrip(), "", "## Last runs", ""]
+    if metas:
+        out += [f"Wall time of each notebook's last execution at profile `{profile}` (cached runs keep the time "
+                "of the run that produced them).", "",
+                "| notebook | wall time | finished | parameters | cache key |", "|---|---|---|---|---|"]
+        for m in metas:
+            params = ", ".join(f"{k}={json.dumps(v)}" for k, v in (m.get("parameters") or {}).items())
+            wall = m.get("wall_s")
+            wall_text = f"{wall / 60:.1f} min" if isinstance(wall, (int, float)) and wall >= 120 else f"{wall} s"
+            row = [m.get("notebook", "?"), wall_text, m.get("finished", ""), f"`{params}`" if params else "",
+                   f"`{str(m.get('cache_key', ''))[:12]}`"]
+            out.append("| " + " | ".join(cell(v) for v in row) + " |")
+        total = sum(m.get("wall_s") or 0 for m in metas)
+        out += ["", f"Total: {total / 60:.1f} min."]
+    else:
+        out.append("No notebook has been executed at this profile yet.")
+    if benchmarks:
+        out += ["", "## Benchmarks", "", "Tables written by `make bench` (`benchmarks/results/*.md`).", ""]
+        for name, text in benchmarks:
+            levels = [len(m.group(1)) for m in re.finditer(r"^(#{1,6})\s", text, flags=re.M)]
+            by = 4 - min(levels) if levels else 0
+            out += [f"### {name}", "", shift_headings(text, by).strip(), ""]
+    return "\n".join(out).rstrip() + "\n"
