@@ -108,7 +108,8 @@ class LatentPearson:
 # --------------------------------------------------------------------------- global (tabular)
 @dataclass
 class GraphLaplacian:
-    """Graph prior, Erion et al. (Ω_graph): Σ_ij W_ij (φ̄_i − φ̄_j)² = φ̄ᵀ L_G φ̄, with L_G = D − W
+    """Graph prior, Erion et al. (Ω_graph): φ̄ᵀ L_G φ̄ = Σ_{i<j} W_ij (φ̄_i − φ̄_j)² (each edge once, i.e.
+    ½ Σ_{i,j} over ordered pairs; the paper's Σ_{i,j} is meant over edges), with L_G = D − W
     dense or sparse (COO/CSR). ``laplacian`` may be given directly or built with :func:`laplacian`."""
 
     laplacian: Tensor
@@ -166,7 +167,7 @@ class L1Attribution:
 
 @dataclass
 class MetaFeaturePrior:
-    """DAPr prior (Weinberger et al. Eq. 3): mean_x ‖Φ(θ_f, x) − G(M)‖₁, where G(M) = g(m_i) for
+    """DAPr prior (Weinberger et al., the joint objective after their Eq. 1): mean_x ‖Φ(θ_f, x) − G(M)‖₁, where G(M) = g(m_i) for
     every feature i. ``prior_net`` maps meta-features ``[p, m]`` to ``[p]`` or ``[p, 1]``.
     ``absolute=True`` compares |Φ| instead of Φ."""
 
