@@ -1,0 +1,86 @@
+"""Figures for image attribution priors: attribution-map comparisons, noise-robustness curves and the
+TV–accuracy trade-off over λ (Erion et al. Fig. 1 / Supplement Figs. 5–6)."""
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+
+def _to_hw(img: np.ndarray) -> np.ndarray:
+    img = np.asarray(img, dtype=float)
+    return img.sum(0) if img.ndim == 3 else img  # channels summed for display
+
+
+def attribution_comparison(images: np.ndarray, maps: Mapping[str, np.ndarray], titles: Sequence[str] = (),
+                           suptitle: str = "", size: float = 1.4):
+    """Row 0: the input images (grey); one further row per model: its attribution maps on a diverging
+    colour map centred at 0, scaled per map (red = pushes towards the explained class)."""
+    n, rows = len(images), 1 + len(maps)
+    fig, axes = plt.subplots(rows, n, figsize=(size * n + 1.2, size * rows + 0.4), squeeze=False)
+    for j in range(n):
+        axes[0, j].imshow(_to_hw(images[j]), cmap="gray")
+        if j < len(titles):
+            axes[0, j].set_title(titles[j], fontsize=8)
+    for r, (label, m) in enumerate(maps.items(), start=1):
+        for j in range(n):
+            a = _to_hw(m[j])
+            lim = float(np.abs(a).max()) or 1.0
+            axes[r, j].imshow(a, cmap="RdBu_r", vmin=-lim, vmax=lim)
+        axes[r, 0].text(-0.08, 0.5, label, transform=axes[r, 0].transAxes, ha="right", va="center", fontsize=8)
+    axes[0, 0].text(-0.08, 0.5, "input", transform=axes[0, 0].transAxes, ha="right", va="center", fontsize=8)
+    for ax in axes.flat:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    if suptitle:
+        fig.suptitle(suptitle, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def noise_curves(sigmas: Sequence[float], series: Mapping[str, np.ndarray], ax=None, title: str = "",
+                 xlabel: str = "σ of added Gaussian noise", ylabel: str = "test accuracy"):
+    """Mean ± sd over seeds of accuracy vs noise σ; each series is ``[n_seeds, len(sigmas)]``."""
+    ax = ax or plt.subplots(figsize=(5, 3.4))[1]
+    for i, (name, arr) in enumerate(series.items()):
+        arr = np.atleast_2d(np.asarray(arr, dtype=float))
+        mean = arr.mean(0)
+        sd = arr.std(0, ddof=1) if arr.shape[0] > 1 else np.zeros_like(mean)
+        x = np.asarray(sigmas, float) + (i - (len(series) - 1) / 2) * 0.004  # tiny dodge so bars stay visible
+        ax.errorbar(x, mean, yerr=sd, marker="o", ms=3, capsize=2, label=f"{name} (n={arr.shape[0]})")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=7)
+    return ax
+
+
+def tradeoff_panels(sweeps: Mapping[str, dict], suptitle: str = "", tolerance: float | None = None):
+    """One panel per attribution method: accuracy (left axis) and mean TV of the penalised attribution
+    (right axis) against λ, baseline as dashed lines and the selected λ marked. Each sweep is
+    ``{'lam': [...], 'acc': [...], 'tv': [...], 'base_acc': a, 'base_tv': t, 'selected': λ, 'tv_label': s}``."""
+    fig, axes = plt.subplots(1, len(sweeps), figsize=(4.6 * len(sweeps), 3.4), squeeze=False)
+    for ax, (name, s) in zip(axes[0], sweeps.items()):
+        lam = np.asarray(s["lam"], float)
+        ax.plot(lam, s["acc"], "o-", color="C0", label="accuracy")
+        ax.axhline(s["base_acc"], color="C0", ls="--", lw=1, label="baseline accuracy")
+        if tolerance is not None:
+            ax.axhspan(s["base_acc"] - tolerance, s["base_acc"], color="C0", alpha=0.08)
+        ax.set_xscale("log")
+        ax.set_xlabel("λ")
+        ax.set_ylabel("validation accuracy", color="C0")
+        ax2 = ax.twinx()
+        ax2.plot(lam, s["tv"], "s-", color="C3", label="TV")
+        ax2.axhline(s["base_tv"], color="C3", ls="--", lw=1)
+        ax2.set_ylabel(s.get("tv_label", "mean TV of standardised maps"), color="C3", fontsize=8)
+        if s.get("selected") is not None:
+            ax.axvline(s["selected"], color="k", lw=0.8, ls=":")
+        ax.set_title(name, fontsize=9)
+    if suptitle:
+        fig.suptitle(suptitle, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+__all__ = ["attribution_comparison", "noise_curves", "tradeoff_panels"]
