@@ -113,3 +113,19 @@ def test_early_stopping_restores_best_state():
 def test_bad_arguments(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+def test_setup_device_sets_cpu_threads_from_argument_or_environment(monkeypatch):
+    from attrprior.training import setup_device
+
+    monkeypatch.setenv("ATTRPRIOR_DEVICE", "cpu")
+    before = torch.get_num_threads()
+    try:
+        monkeypatch.setenv("ATTRPRIOR_THREADS", "2")
+        assert setup_device().type == "cpu" and torch.get_num_threads() == 2
+        setup_device(1)
+        assert torch.get_num_threads() == 1
+        with pytest.raises(ValueError, match="threads"):
+            setup_device(0)
+    finally:
+        torch.set_num_threads(before)

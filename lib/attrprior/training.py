@@ -50,6 +50,19 @@ def default_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
+def setup_device(threads: int | None = None) -> torch.device:
+    """The device a notebook trains on. On CPU this also sets torch's intra-op threads to ``threads``,
+    else ``ATTRPRIOR_THREADS``, else 1: the compendium's models are small, and several threads on a
+    shared 2-core machine were measured 4–10× slower than one."""
+    device = default_device()
+    if device.type == "cpu":
+        wanted = threads if threads is not None else int(os.environ.get("ATTRPRIOR_THREADS", "1"))
+        if wanted < 1:
+            raise ValueError(f"threads must be >= 1, got {wanted}")
+        torch.set_num_threads(wanted)
+    return device
+
+
 def to_device(batch: Batch, device: torch.device | str) -> Batch:
     if isinstance(batch, Tensor):
         return batch.to(device, non_blocking=True)
@@ -255,5 +268,5 @@ def prior_only_loss(attribute: Callable[[Batch], Tensor], prior: Prior, lam: flo
 
 __all__ = [
     "EarlyStopping", "History", "NonFiniteLossError", "Step", "default_device", "fit", "make_loader",
-    "needs_grad", "prior_loss", "prior_only_loss", "seed_everything", "to_device",
+    "needs_grad", "prior_loss", "prior_only_loss", "seed_everything", "setup_device", "to_device",
 ]
