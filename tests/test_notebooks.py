@@ -35,3 +35,16 @@ def test_notebook_contract(path: Path):
     first = nb["cells"][0]
     assert first["cell_type"] == "markdown" and "".join(first["source"]).startswith("# "), \
         f"{path.name}: the first cell must be a Markdown '# Title' (the book's chapter title)"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_section_labels_are_linkable(path: Path):
+    """MyST labels must start with a letter: docutils strips leading digits from HTML ids, which
+    would break the scoreboard's links to a claim's section."""
+    import re
+
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    labels = [m for c in nb["cells"] if c["cell_type"] == "markdown"
+              for m in re.findall(r"^\(([^)]+)\)=\s*$", "".join(c["source"]), flags=re.M)]
+    bad = [label for label in labels if not re.match(r"^[a-z][a-z0-9-]*$", label)]
+    assert not bad, f"{path.name}: labels must match [a-z][a-z0-9-]*: {bad}"
