@@ -64,7 +64,7 @@ smoke: $(STAMP)
 paper: $(STAMP)
 	$(PY) -m attrprior.run --profile paper
 
-# One notebook, new parameters:  make run NB=01 PARAMS="lams=0,0.1 seeds=3" [PROFILE=smoke]
+# One notebook, new parameters:  make run NB=01 PARAMS="tv_lambdas=0.01,0.1 seeds=0,1,2" [PROFILE=smoke]
 run: $(STAMP)
 	@test -n "$(NB)" || { echo 'usage: make run NB=<notebook> PARAMS="key=value ..." [PROFILE=...]' >&2; exit 2; }
 	$(PY) -m attrprior.run $(NB) --profile $(PROFILE) $(foreach p,$(PARAMS),-p '$(p)')
