@@ -104,3 +104,12 @@ def test_assemble(tmp_path: Path):
     (root / "notebooks" / "01_later.ipynb").unlink()
     book.assemble("default", root, root / "build")
     assert not (src / "notebooks" / "01_later.ipynb").exists() and book.source_digest(src) != digest
+
+
+def test_claims_link_to_myst_labels_with_ref_role():
+    nb = {"cells": [{"cell_type": "markdown", "source": "(nb09-result)=\n## Result\n"},
+                    {"cell_type": "code", "source": "(not-a-label)=\n"}]}
+    labels = {"09_x": scoreboard.notebook_labels(nb)}
+    assert labels["09_x"] == {"nb09-result"}
+    assert scoreboard.claim_link("09_x", "nb09-result", {}, labels=labels) == "{ref}`09_x § nb09-result <nb09-result>`"
+    assert scoreboard.claim_link("09_x", "missing", {"09_x": set()}, labels=labels) == "[09_x](notebooks/09_x.ipynb)"

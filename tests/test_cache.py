@@ -101,3 +101,16 @@ def test_default_data_digest_reads_manifest():
 
     assert set(data_checksums()) == set(manifest_files())
     assert cache.data_digest() == cache.data_digest(data_checksums())
+
+
+def test_lib_digest_ignores_build_tooling_but_not_library_code(tmp_path):
+    from attrprior.cache import TOOLING, lib_digest
+
+    (tmp_path / "priors.py").write_text("a = 1\n")
+    for name in TOOLING:
+        (tmp_path / name).write_text("x = 1\n")
+    before = lib_digest(tmp_path)
+    (tmp_path / "book.py").write_text("x = 2\n")
+    assert lib_digest(tmp_path) == before
+    (tmp_path / "priors.py").write_text("a = 2\n")
+    assert lib_digest(tmp_path) != before

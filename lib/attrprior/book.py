@@ -72,7 +72,7 @@ def collect(profile: str, root: Path, build_dir: Path) -> dict[str, Any]:
 
     names = [p.stem for p in find_notebooks(root / "notebooks")]
     runs_dir = build_dir / "runs" / profile
-    executed, claims, metas, missing, anchors = {}, [], [], [], {}
+    executed, claims, metas, missing, anchors, labels = {}, [], [], [], {}, {}
     for name in names:
         run = runs_dir / name
         nb_path = run / f"{name}.ipynb"
@@ -87,7 +87,8 @@ def collect(profile: str, root: Path, build_dir: Path) -> dict[str, Any]:
         else:
             missing.append(name)
         source = nb_path if nb_path.is_file() else root / "notebooks" / f"{name}.ipynb"
-        anchors[name] = scoreboard.notebook_anchors(json.loads(source.read_text(encoding="utf-8")))
+        parsed = json.loads(source.read_text(encoding="utf-8"))
+        anchors[name], labels[name] = scoreboard.notebook_anchors(parsed), scoreboard.notebook_labels(parsed)
     paper = []
     for path in sorted((root / "results" / "paper").glob(f"*/{CLAIMS_FILE}")):
         payload = _read_claims(path)
@@ -96,7 +97,7 @@ def collect(profile: str, root: Path, build_dir: Path) -> dict[str, Any]:
     bench = [(p.stem, p.read_text(encoding="utf-8"))
              for p in sorted((root / "benchmarks" / "results").glob("*.md"))]
     return {"names": names, "executed": executed, "claims": claims, "metas": metas, "missing": missing,
-            "anchors": anchors, "paper": paper, "bench": bench}
+            "anchors": anchors, "labels": labels, "paper": paper, "bench": bench}
 
 
 def assemble(profile: str = "default", root: Path | None = None, build_dir: Path | None = None) -> Path:
@@ -114,7 +115,8 @@ def assemble(profile: str = "default", root: Path | None = None, build_dir: Path
         wanted[src / "notebooks" / f"{name}.ipynb"] = nb.read_bytes()
     wanted[src / "_toc.yml"] = toc_yaml(info["names"]).encode()
     wanted[src / "scoreboard.md"] = scoreboard.scoreboard_markdown(
-        info["claims"], info["paper"], profile, info["anchors"], info["missing"]).encode()
+        info["claims"], info["paper"], profile, info["anchors"], info["missing"],
+        labels=info["labels"]).encode()
     base = (book / "methods.md").read_text(encoding="utf-8") if (book / "methods.md").is_file() else "# Methods\n"
     wanted[src / "methods.md"] = scoreboard.methods_markdown(base, info["metas"], info["bench"], profile).encode()
     for path, data in wanted.items():

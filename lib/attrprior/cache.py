@@ -4,7 +4,8 @@ key = sha256 over
   * the notebook's cells with outputs, execution counts and metadata other than tags stripped
     (so re-saving a notebook with new outputs does not invalidate its cache),
   * the profile and the fully resolved parameters,
-  * every ``lib/attrprior/**/*.py`` source file (path and bytes),
+  * every ``lib/attrprior/**/*.py`` source file (path and bytes) except the build tooling in
+    :data:`TOOLING` (runner, cache, book builder), which cannot change what a notebook computes,
   * the sha256 of every data file in the manifest as found on disk.
 """
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any, Mapping
 
 KEY_VERSION = "attrprior-cache-v1"
 LIB_ROOT = Path(__file__).resolve().parent
+TOOLING = frozenset({"run.py", "cache.py", "book.py", "scoreboard.py"})
 
 
 def _sha(text: str | bytes) -> str:
@@ -40,10 +42,13 @@ def params_digest(profile: str, params: Mapping[str, Any]) -> str:
 
 
 def lib_digest(root: Path = LIB_ROOT) -> str:
-    """Hash of every ``*.py`` file under ``root`` (relative path + bytes), ``__pycache__`` excluded."""
+    """Hash of every ``*.py`` file under ``root`` (relative path + bytes); ``__pycache__`` and the
+    top-level build tooling (:data:`TOOLING`) are excluded."""
     digest = hashlib.sha256()
     root = Path(root)
-    for path in sorted(p for p in root.rglob("*.py") if "__pycache__" not in p.parts):
+    files = (p for p in root.rglob("*.py") if "__pycache__" not in p.parts
+             and not (p.parent == root and p.name in TOOLING))
+    for path in sorted(files):
         digest.update(path.relative_to(root).as_posix().encode() + b"\0")
         digest.update(_sha(path.read_bytes()).encode() + b"\n")
     return digest.hexdigest()

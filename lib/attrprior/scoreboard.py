@@ -42,6 +42,17 @@ def notebook_anchors(nb: Mapping[str, Any], max_level: int = 3) -> set[str]:
     return anchors
 
 
+def notebook_labels(nb: Mapping[str, Any]) -> set[str]:
+    """MyST targets ``(label)=`` in a notebook's Markdown cells (linked with ``{ref}``)."""
+    labels: set[str] = set()
+    for cell_ in nb.get("cells", []):
+        if cell_.get("cell_type") == "markdown":
+            source = cell_.get("source", "")
+            text = "".join(source) if isinstance(source, list) else source
+            labels.update(re.findall(r"^\(([A-Za-z][\w-]*)\)=\s*$", text, flags=re.M))
+    return labels
+
+
 def cell(text: Any) -> str:
     """Text safe inside a Markdown table cell."""
     return str(text).replace("\n", " ").replace("|", "\\|").strip()
@@ -79,8 +90,11 @@ def verdict_badge(verdict: str) -> str:
 
 
 def claim_link(notebook: str, section: str, anchors: Mapping[str, set[str]] | None,
-               link_prefix: str = "notebooks/") -> str:
-    """Markdown link to the notebook (and section when that heading exists)."""
+               link_prefix: str = "notebooks/", labels: Mapping[str, set[str]] | None = None) -> str:
+    """Link to the claim's section: a ``{ref}`` to a MyST label, else a Markdown link to a heading
+    anchor, else to the notebook itself."""
+    if section and labels is not None and section in labels.get(notebook, set()):
+        return f"{{ref}}`{notebook} § {section} <{section}>`"
     target = f"{link_prefix}{notebook}.ipynb"
     known = None if anchors is None else anchors.get(notebook)
     if section and (known is None or section in known):
@@ -89,7 +103,7 @@ def claim_link(notebook: str, section: str, anchors: Mapping[str, set[str]] | No
 
 
 def claims_table(files: Sequence[ClaimsFile], anchors: Mapping[str, set[str]] | None = None,
-                 link_prefix: str = "notebooks/") -> list[str]:
+                 link_prefix: str = "notebooks/", labels: Mapping[str, set[str]] | None = None) -> list[str]:
     """Markdown table lines, one row per claim, in notebook order."""
     lines = ["| paper | claim | paper value | measured | verdict | profile | where |",
              "|---|---|---|---|---|---|---|"]
@@ -102,7 +116,7 @@ def claims_table(files: Sequence[ClaimsFile], anchors: Mapping[str, set[str]] | 
             statement = f"{c.get('statement', '')} (`{c.get('id', '')}`)"
             verdict = verdict_badge(c.get("verdict", "")) + (f" {c['reason']}" if c.get("reason") else "")
             row = [prov.get("paper", ""), statement, c.get("paper_value", ""), measured_text(c), verdict,
-                   profile, claim_link(notebook, c.get("section", ""), anchors, link_prefix)]
+                   profile, claim_link(notebook, c.get("section", ""), anchors, link_prefix, labels)]
             lines.append("| " + " | ".join(cell(v) for v in row) + " |")
     return lines
 
@@ -123,6 +137,7 @@ def scoreboard_markdown(
     anchors: Mapping[str, set[str]] | None = None,
     missing: Sequence[str] = (),
     link_prefix: str = "notebooks/",
+    labels: Mapping[str, set[str]] | None = None,
 ) -> str:
     """The scoreboard page: every claim of the ``profile`` runs, then committed paper-scale claims."""
     counts = verdict_counts(runs)
@@ -135,7 +150,7 @@ def scoreboard_markdown(
            "profile means. The *where* link opens the notebook section with the evidence.", "",
            f"Verdicts: {summary}", ""]
     if runs:
-        out += claims_table(runs, anchors, link_prefix)
+        out += claims_table(runs, anchors, link_prefix, labels)
     else:
         out.append("No claims recorded yet.")
     if missing:
@@ -145,7 +160,7 @@ def scoreboard_markdown(
     if paper:
         out += ["Claims from runs at the `paper` profile, committed under `results/paper/<notebook>/claims.json` "
                 "(see each file's provenance for the machine and date).", ""]
-        out += claims_table(paper, anchors, link_prefix)
+        out += claims_table(paper, anchors, link_prefix, labels)
     else:
         out.append("No paper-scale results have been committed yet (`results/paper/<notebook>/claims.json`).")
     return "\n".join(out) + "\n"
