@@ -261,3 +261,16 @@ def test_cuda_matches_cpu(data):
     cpu = A.integrated_gradients(model, x, b, target=0)
     gpu = A.integrated_gradients(model.cuda(), x.cuda(), b.cuda(), target=0)
     assert torch.allclose(cpu, gpu.cpu(), atol=1e-8)
+
+
+def test_mean_abs_attribution_equals_unchunked_mean_with_the_same_draws(data):
+    model, (x, pool) = mlp(), data
+    target = torch.tensor([0, 1, 2, 0, 1, 2])
+    chunked = A.mean_abs_attribution(model, x, pool, n_samples=3, target=target,
+                                     generator=torch.Generator().manual_seed(7), batch=2)
+    gen = torch.Generator().manual_seed(7)
+    parts = [A.expected_gradients(model, x[i:i + 2], pool, target=target[i:i + 2], n_samples=3, generator=gen)
+             for i in range(0, 6, 2)]
+    assert torch.allclose(chunked, torch.cat(parts).abs().mean(0))
+    with pytest.raises(ValueError, match="batch"):
+        A.mean_abs_attribution(model, x, pool, batch=0)

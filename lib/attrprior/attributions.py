@@ -331,6 +331,22 @@ def latent_saliency(encoder: nn.Module, inputs: Tensor, method: str = "gradient_
     return (mu.view(*mu.shape, *([1] * (inputs.dim() - 1))) * attr).abs()
 
 
+def mean_abs_attribution(model: nn.Module, inputs: Tensor, references: Tensor, n_samples: int = 1,
+                         target: Tensor | None = None, generator: torch.Generator | None = None,
+                         batch: int = 256) -> Tensor:
+    """Global importance φ̄_i = mean over ``inputs`` of |EG_i| (Erion et al., Methods 3), computed in
+    chunks of ``batch`` rows without keeping a graph. ``target`` is None or one index per input row."""
+    _check_count(batch, "batch")
+    _check_inputs(inputs)
+    total = torch.zeros(inputs.shape[1:], device=inputs.device, dtype=inputs.dtype)
+    for start in range(0, inputs.shape[0], batch):
+        part = None if target is None else target[start:start + batch]
+        attr = expected_gradients(model, inputs[start:start + batch], references, target=part,
+                                  n_samples=n_samples, generator=generator)
+        total += attr.abs().sum(0)
+    return total / inputs.shape[0]
+
+
 def completeness_gap(model: nn.Module, inputs: Tensor, baselines: Tensor, attributions: Tensor,
                      target: Target = None) -> Tensor:
     """Σφ − (f(x) − f(x')) per sample (baselines: one per input); zero for a complete method."""
@@ -343,6 +359,6 @@ def completeness_gap(model: nn.Module, inputs: Tensor, baselines: Tensor, attrib
 __all__ = [
     "ALL_OUTPUTS", "OutputSelect", "attribute", "completeness_gap", "draw_references", "expected_gradients",
     "gradient_shap", "gradients", "ig_alphas", "input_x_gradient", "integrated_gradients",
-    "label_free", "latent_attributions", "latent_saliency", "select_output", "shifted_batch_indices",
+    "label_free", "latent_attributions", "latent_saliency", "mean_abs_attribution", "select_output", "shifted_batch_indices",
     "METHODS", "IG_METHODS",
 ]

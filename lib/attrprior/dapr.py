@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from .attributions import expected_gradients
+from .attributions import expected_gradients, mean_abs_attribution
 from .priors import MetaFeaturePrior
 from .training import EarlyStopping, History, Step, default_device, fit, make_loader, prior_loss, seed_everything
 
@@ -283,16 +283,13 @@ def global_attributions(trained: Trained, X, references, n_samples: int = 20, se
     device = _device_of(f)
     X = torch.as_tensor(np.asarray(X), dtype=torch.float32, device=device)
     refs = torch.as_tensor(np.asarray(references), dtype=torch.float32, device=device)
-    gen = torch.Generator().manual_seed(seed)
-    total = torch.zeros(X.shape[1], device=device)
-    for start in range(0, X.shape[0], batch):
-        xb = X[start:start + batch]
-        target = None
-        if trained.task == "classification":
-            with torch.no_grad():
-                target = f(xb).argmax(1)
-        total += expected_gradients(f, xb, refs, target=target, n_samples=n_samples, generator=gen).abs().sum(0)
-    return (total / X.shape[0]).cpu().numpy()
+    target = None
+    if trained.task == "classification":
+        with torch.no_grad():
+            target = f(X).argmax(1)
+    phi = mean_abs_attribution(f, X, refs, n_samples=n_samples, target=target,
+                               generator=torch.Generator().manual_seed(seed), batch=batch)
+    return phi.cpu().numpy()
 
 
 def prior_attributions(g: nn.Module, meta: np.ndarray | Tensor, n_samples: int = 50, seed: int = 0) -> np.ndarray:

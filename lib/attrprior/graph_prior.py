@@ -38,7 +38,7 @@ from sklearn.metrics import r2_score, roc_auc_score
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
-from .attributions import expected_gradients, gradients
+from .attributions import expected_gradients, gradients, mean_abs_attribution
 from .models.gcn import GCN
 from .models.mlp import mlp
 from .priors import GraphLaplacian, laplacian
@@ -262,13 +262,9 @@ def test_r2(model: nn.Module, prep: Prepared, split: str = "test") -> float:
 def global_attributions(model: nn.Module, prep: Prepared, k: int, seed: int, split: str = "test",
                         chunk: int = 256) -> np.ndarray:
     """φ̄_g = mean over ``split`` samples of |EG_g| (references: training samples), genes only."""
-    gen = torch.Generator().manual_seed(seed)
-    x, refs = prep.x[split], prep.x["train"]
-    total = torch.zeros(prep.n_genes, device=x.device)
-    for i in range(0, x.shape[0], chunk):
-        a = expected_gradients(model, x[i:i + chunk], refs, n_samples=k, generator=gen)
-        total += a[:, :prep.n_genes].detach().abs().sum(0)
-    return (total / x.shape[0]).cpu().numpy()
+    phi = mean_abs_attribution(model, prep.x[split], prep.x["train"], n_samples=k,
+                               generator=torch.Generator().manual_seed(seed), batch=chunk)
+    return phi[:prep.n_genes].cpu().numpy()
 
 
 def graph_penalty(phi: np.ndarray, lap: Tensor | np.ndarray) -> float:
