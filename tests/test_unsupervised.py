@@ -255,3 +255,15 @@ def test_sweep_rows_and_maps():
     assert len(res.frame) == 3 and (res.frame.status == "ok").all()
     assert res.frame[["recon", "tv", "entropy", "pearson", "mu_rms"]].notna().all().all()
     assert res.maps[runs[1]].shape == (3, 3, 1, 32, 32)
+
+
+def test_sweep_in_two_processes_matches_serial():
+    x = digits(40, seed=8)
+    s = TrainSettings(epochs=1, warmup_epochs=1, batch_size=16, n_samples=1, prior_batch=8, device="cpu")
+    runs = [RunSpec("vae", 0), RunSpec("prior", 0, "total_variation", 0.1, "full"), RunSpec("vae", 1)]
+    one = run_sweep(runs, x[:32], x[32:], s, n_samples_eval=1, keep_maps=2, progress=False)
+    two = run_sweep(runs, x[:32], x[32:], s, n_samples_eval=1, keep_maps=2, progress=False, workers=2)
+    cols = ["kind", "seed", "prior", "lam", "mode", "status", "recon", "tv", "entropy", "pearson", "train_loss"]
+    pd.testing.assert_frame_equal(one.frame[cols], two.frame[cols])
+    for run in runs:
+        torch.testing.assert_close(one.maps[run], two.maps[run], rtol=0, atol=0)

@@ -27,11 +27,11 @@ import numpy as np
 import pandas as pd
 import torch
 from torch import Tensor
-from tqdm.auto import tqdm
 
 from .attributions import latent_attributions, latent_saliency
 from .metrics.latent import salient_features, saliency_metrics
 from .models.vae import VAE, VAELoss, bernoulli_recon, kl_normal
+from .parallel import process_map
 from .priors import make_prior
 from .training import NonFiniteLossError, Step, default_device, fit, make_loader, prior_loss, seed_everything
 
@@ -249,30 +249,47 @@ class SweepResult:
     histories: dict[RunSpec, pd.DataFrame] = field(default_factory=dict)
 
 
+def _sweep_job(task: tuple, shared: dict) -> tuple[dict, Tensor | None, pd.DataFrame | None]:
+    """Train and evaluate one run (a :func:`attrprior.parallel.process_map` job): ``(row, maps, history)``."""
+    run, warm = task
+    settings, train_x, test_x = shared["settings"], shared["train_x"], shared["test_x"]
+    start = time.time()
+    row, maps, history = {**asdict(run), "status": "ok"}, None, None
+    try:
+        vae, hist = train_vae(run, train_x, settings, warm)
+        train_s = time.time() - start
+        metrics, sal = evaluate(vae, test_x, n_samples=shared["n_samples_eval"], seed=shared["eval_seed"])
+        maps, history = sal[: shared["keep_maps"]].clone(), hist.to_frame()
+        row.update(metrics, train_loss=hist.last().get("vae_loss", float("nan")), train_s=train_s)
+    except NonFiniteLossError as err:
+        row.update({m: float("nan") for m in METRICS}, status="diverged", error=str(err)[:200])
+    row["total_s"] = time.time() - start
+    return row, maps, history
+
+
+def _warm_job(seed: int, shared: dict) -> dict:
+    return warm_start(seed, shared["train_x"], shared["settings"])
+
+
 def run_sweep(runs: Iterable[RunSpec], train_x: Tensor, test_x: Tensor, settings: TrainSettings,
-              n_samples_eval: int = 5, keep_maps: int = 6, eval_seed: int = 0, progress: bool = True
-              ) -> SweepResult:
-    """Train and evaluate every run (tqdm over runs). A run whose loss becomes non-finite is kept
-    as a row with ``status='diverged'`` and NaN metrics rather than dropped."""
+              n_samples_eval: int = 5, keep_maps: int = 6, eval_seed: int = 0, progress: bool = True,
+              workers: int = 1) -> SweepResult:
+    """Train and evaluate every run (tqdm over runs), in ``workers`` processes of one torch thread each
+    when ``workers > 1`` (results are identical to ``workers=1``). A run whose loss becomes non-finite is
+    kept as a row with ``status='diverged'`` and NaN metrics rather than dropped."""
     runs = list(dict.fromkeys(runs))  # de-duplicate, keep order
-    rows, maps, histories, warm = [], {}, {}, {}
-    for run in tqdm(runs, desc="runs", disable=not progress):
-        start = time.time()
-        row = {**asdict(run), "status": "ok"}
-        try:
-            if settings.warmup_epochs > 0 and run.seed not in warm:
-                warm[run.seed] = warm_start(run.seed, train_x, settings)
-            vae, history = train_vae(run, train_x, settings, warm.get(run.seed))
-            train_s = time.time() - start
-            metrics, sal = evaluate(vae, test_x, n_samples=n_samples_eval, seed=eval_seed)
-            maps[run] = sal[:keep_maps].clone()
-            histories[run] = history.to_frame()
-            row.update(metrics, train_loss=history.last().get("vae_loss", float("nan")), train_s=train_s)
-        except NonFiniteLossError as err:
-            row.update({m: float("nan") for m in METRICS}, status="diverged", error=str(err)[:200])
-        row["total_s"] = time.time() - start
-        rows.append(row)
-    return SweepResult(pd.DataFrame(rows), maps, histories)
+    shared = {"settings": settings, "train_x": train_x, "test_x": test_x, "n_samples_eval": n_samples_eval,
+              "keep_maps": keep_maps, "eval_seed": eval_seed}
+    seeds = sorted({r.seed for r in runs}) if settings.warmup_epochs > 0 else []
+    warm = dict(zip(seeds, process_map(_warm_job, seeds, workers, shared, desc="warm-up", progress=progress)))
+    # prior runs (the slow ones) are handed out first so no worker is left with one at the end
+    order = sorted(range(len(runs)), key=lambda i: runs[i].kind != "prior")
+    out = process_map(_sweep_job, [(r, warm.get(r.seed)) for r in runs], workers, shared, order=order,
+                      desc="runs", progress=progress)
+    frame = pd.DataFrame([row for row, _, _ in out])
+    maps = {r: m for r, (_, m, _) in zip(runs, out) if m is not None}
+    histories = {r: h for r, (_, _, h) in zip(runs, out) if h is not None}
+    return SweepResult(frame, maps, histories)
 
 
 def prior_table(frame: pd.DataFrame, prior: str, mode: str) -> pd.DataFrame:
