@@ -42,6 +42,11 @@ def test_scoreboard_markdown():
     assert "| default with seeds=3 |" in scoreboard.scoreboard_markdown([("03_eg", with_overrides)])
     paper_part = md.split("## Paper-scale results")[1]
     assert "| paper |" in paper_part and "results/paper" in paper_part
+    on_cpu = _claims("paper", C2)
+    on_cpu["provenance"].update(device="cpu (2 cores)", overrides={"prior_batch": 60})
+    md = scoreboard.scoreboard_markdown([("03_eg", _claims("default", C2))], [("03_eg", on_cpu)])
+    assert "| default |" in md  # the device is named in the paper-scale table only
+    assert "| paper with prior_batch=60 on cpu (2 cores) |" in md.split("## Paper-scale results")[1]
 
 
 def test_scoreboard_empty():

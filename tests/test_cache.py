@@ -92,7 +92,7 @@ def test_key_changes_with_data(setup):
 def test_key_parts_and_combine(setup):
     nb, lib = setup
     parts = cache.key_parts(nb, "smoke", {"x": 1}, lib, DATA)
-    assert set(parts) == {"version", "notebook", "params", "lib", "data"}
+    assert set(parts) == {"version", "notebook", "params", "lib", "data", "committed"}
     assert cache.combine(parts) == key(nb, lib)
 
 
@@ -114,3 +114,17 @@ def test_lib_digest_ignores_build_tooling_but_not_library_code(tmp_path):
     assert lib_digest(tmp_path) == before
     (tmp_path / "priors.py").write_text("a = 2\n")
     assert lib_digest(tmp_path) != before
+
+
+def test_key_follows_committed_paper_results(tmp_path):
+    nb = write_notebook(tmp_path / "notebooks" / "nb.ipynb", [("code", "x = None", ["parameters"])])
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    (lib / "a.py").write_text("A = 1\n")
+    before = key(nb, lib)
+    committed = tmp_path / "results" / "paper" / "nb"
+    committed.mkdir(parents=True)
+    (committed / "runs.csv").write_text("a\n1\n")
+    with_results = key(nb, lib)
+    (committed / "runs.csv").write_text("a\n2\n")
+    assert len({before, with_results, key(nb, lib)}) == 3

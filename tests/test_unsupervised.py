@@ -267,3 +267,16 @@ def test_sweep_in_two_processes_matches_serial():
     pd.testing.assert_frame_equal(one.frame[cols], two.frame[cols])
     for run in runs:
         torch.testing.assert_close(one.maps[run], two.maps[run], rtol=0, atol=0)
+
+
+def test_configuration_groups_cover_every_run():
+    from attrprior.plotting.latent import configuration_groups
+
+    frame = pd.DataFrame({"kind": ["vae", "prior", "prior", "beta_vae", "beta_tcvae", "vae"],
+                          "prior": ["", "pearson", "total_variation", "", "", ""], "lam": [0, 10.0, 0.1, 0, 0, 0],
+                          "mode": ["", "mu_only", "full", "", "", ""], "beta": [1, 1, 1, 5.0, 2.0, 1],
+                          "seed": [0, 0, 0, 0, 0, 1]})
+    groups = configuration_groups(frame)
+    assert list(groups) == ["VAE\nλ=0", "TV λ=0.1\nfull", "Pearson λ=10\nmu_only", "β-VAE\nβ=5",
+                            "β-TCVAE\nβ=2"]
+    assert sum(len(g) for g in groups.values()) == len(frame) and len(groups["VAE\nλ=0"]) == 2

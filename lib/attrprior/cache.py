@@ -6,7 +6,9 @@ key = sha256 over
   * the profile and the fully resolved parameters,
   * every ``lib/attrprior/**/*.py`` source file (path and bytes) except the build tooling in
     :data:`TOOLING` (runner, cache, book builder), which cannot change what a notebook computes,
-  * the sha256 of every data file in the manifest as found on disk.
+  * the sha256 of every data file in the manifest as found on disk,
+  * the committed paper-profile results of the notebook (``results/paper/<notebook>/``), which a
+    notebook may display next to its own run.
 """
 from __future__ import annotations
 
@@ -70,13 +72,17 @@ def key_parts(
     lib_root: Path = LIB_ROOT,
     checksums: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
-    """The four component hashes of a cache key, for ``meta.json`` and debugging."""
+    """The component hashes of a cache key, for ``meta.json`` and debugging."""
+    from .committed import committed_digest
+
+    notebook = Path(notebook)
     return {
         "version": KEY_VERSION,
         "notebook": notebook_digest(notebook),
         "params": params_digest(profile, params),
         "lib": lib_digest(lib_root),
         "data": data_digest(checksums),
+        "committed": committed_digest(notebook.stem, notebook.resolve().parent.parent),
     }
 
 

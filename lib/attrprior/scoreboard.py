@@ -103,8 +103,10 @@ def claim_link(notebook: str, section: str, anchors: Mapping[str, set[str]] | No
 
 
 def claims_table(files: Sequence[ClaimsFile], anchors: Mapping[str, set[str]] | None = None,
-                 link_prefix: str = "notebooks/", labels: Mapping[str, set[str]] | None = None) -> list[str]:
-    """Markdown table lines, one row per claim, in notebook order."""
+                 link_prefix: str = "notebooks/", labels: Mapping[str, set[str]] | None = None,
+                 show_device: bool = False) -> list[str]:
+    """Markdown table lines, one row per claim, in notebook order (``show_device``: the profile column
+    also names the machine the run was made on)."""
     lines = ["| paper | claim | paper value | measured | verdict | profile | where |",
              "|---|---|---|---|---|---|---|"]
     for notebook, payload in files:
@@ -112,6 +114,8 @@ def claims_table(files: Sequence[ClaimsFile], anchors: Mapping[str, set[str]] | 
         profile = prov.get("profile", "")
         if prov.get("overrides"):  # a run with user parameters is not the plain profile
             profile += " with " + ", ".join(f"{k}={json.dumps(v)}" for k, v in prov["overrides"].items())
+        if show_device and prov.get("device"):
+            profile += f" on {prov['device']}"
         for c in payload.get("claims", []):
             statement = f"{c.get('statement', '')} (`{c.get('id', '')}`)"
             verdict = verdict_badge(c.get("verdict", "")) + (f" {c['reason']}" if c.get("reason") else "")
@@ -160,7 +164,7 @@ def scoreboard_markdown(
     if paper:
         out += ["Claims from runs at the `paper` profile, committed under `results/paper/<notebook>/claims.json` "
                 "(see each file's provenance for the machine and date).", ""]
-        out += claims_table(paper, anchors, link_prefix, labels)
+        out += claims_table(paper, anchors, link_prefix, labels, show_device=True)
     else:
         out.append("No paper-scale results have been committed yet (`results/paper/<notebook>/claims.json`).")
     return "\n".join(out) + "\n"

@@ -46,6 +46,22 @@ def lambda_groups(tables: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]
     return dict(sorted(groups.items(), key=lambda kv: (kv[0] != "0", float(kv[0].split("\n")[0]), kv[0])))
 
 
+def configuration_groups(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """One group of rows per configuration of an :func:`attrprior.unsupervised.run_sweep` frame: the λ = 0
+    VAE, each prior × λ × mode, each β model (labels fit a box plot's x axis)."""
+    names = {"total_variation": "TV", "entropy": "entropy", "pearson": "Pearson", "beta_vae": "β-VAE",
+             "beta_tcvae": "β-TCVAE"}
+    groups = {"VAE\nλ=0": frame[frame.kind == "vae"]}
+    priors = frame[frame.kind == "prior"]
+    for prior in [p for p in names if p in set(priors.prior)] + sorted(set(priors.prior) - set(names)):
+        for (lam, mode), rows in priors[priors.prior == prior].groupby(["lam", "mode"]):
+            groups[f"{names.get(prior, prior)} λ={_fmt(lam)}\n{mode}"] = rows
+    for kind in ("beta_vae", "beta_tcvae"):
+        for beta, rows in frame[frame.kind == kind].groupby("beta"):
+            groups[f"{names[kind]}\nβ={_fmt(beta)}"] = rows
+    return groups
+
+
 def metric_boxplots(tables: Mapping[str, pd.DataFrame], metrics: Sequence[str], title: str = ""):
     """Boxes per (λ, mode) for each metric; ``tables`` maps a mode to its rows incl. the λ = 0 baselines
     (see :func:`attrprior.unsupervised.prior_table`)."""
