@@ -48,3 +48,14 @@ def test_section_labels_are_linkable(path: Path):
               for m in re.findall(r"^\(([^)]+)\)=\s*$", "".join(c["source"]), flags=re.M)]
     bad = [label for label in labels if not re.match(r"^[a-z][a-z0-9-]*$", label)]
     assert not bad, f"{path.name}: labels must match [a-z][a-z0-9-]*: {bad}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_papermill_reads_every_parameter(path: Path):
+    """papermill's own parser (used by `papermill --help-notebook`) sees every parameter: a comment holding
+    '=' makes it skip the line with an 'Unable to parse' warning."""
+    import papermill
+
+    found = set(papermill.inspect_notebook(str(path)))
+    assert found == {"profile"} | {p.name for p in get_spec(path.stem).params}, \
+        f"{path.name}: papermill cannot parse the parameters cell lines for {sorted({'profile'} ^ found)}"
