@@ -27,18 +27,19 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
 import torch
-from scipy import stats
 from sklearn.linear_model import Lasso
 from sklearn.metrics import r2_score, roc_auc_score
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 from .attributions import expected_gradients, gradients, mean_abs_attribution
+from .metrics.seed_tests import (TREND_P, bootstrap_r2_diff, paired_ttest, ttest, verdict_better,  # noqa: F401 (re-exported)
+                                 verdict_no_better)
 from .models.gcn import GCN
 from .models.mlp import mlp
 from .priors import GraphLaplacian, laplacian
@@ -299,58 +300,6 @@ def prerank(phi: np.ndarray, genes: Sequence[str], gmt: Path | str, permutations
 def enriched(res: pd.DataFrame, fdr: float = 0.25) -> pd.DataFrame:
     """Pathways enriched among the top-attributed genes: NES > 0 and FDR q < ``fdr``."""
     return res[(res["NES"] > 0) & (res["FDR q-val"] < fdr)]
-
-
-def ttest(a: Sequence[float], b: Sequence[float]) -> tuple[float, float]:
-    """Two-sided Student t-test for two independent samples (scipy; as in Methods 5.1)."""
-    r = stats.ttest_ind(np.asarray(a, float), np.asarray(b, float))
-    return float(r.statistic), float(r.pvalue)
-
-
-def paired_ttest(a: Sequence[float], b: Sequence[float]) -> tuple[float, float]:
-    """Two-sided paired t-test (scipy.stats.ttest_rel) of a − b over matched seeds; NaN if undefined."""
-    a, b = np.asarray(a, float), np.asarray(b, float)
-    if len(a) < 2 or np.allclose(a - b, (a - b).mean()):
-        return float("nan"), float("nan")
-    r = stats.ttest_rel(a, b)
-    return float(r.statistic), float(r.pvalue)
-
-
-def bootstrap_r2_diff(pred_a: np.ndarray, pred_b: np.ndarray, y: np.ndarray, groups: np.ndarray,
-                      n_boot: int = 2000, seed: int = 0) -> tuple[float, float, tuple[float, float]]:
-    """R²(a) − R²(b) on the same test set, with a bootstrap over test *patients* (``groups``):
-    returns (difference, two-sided bootstrap p-value, 95 % percentile interval)."""
-    y, pred_a, pred_b = (np.asarray(v, float) for v in (y, pred_a, pred_b))
-    uniq = np.unique(groups)
-    rows = [np.flatnonzero(groups == g) for g in uniq]
-    rng = np.random.default_rng(seed)
-    diffs = np.empty(n_boot)
-    for b in range(n_boot):
-        idx = np.concatenate([rows[i] for i in rng.integers(len(uniq), size=len(uniq))])
-        diffs[b] = r2_score(y[idx], pred_a[idx]) - r2_score(y[idx], pred_b[idx])
-    diff = float(r2_score(y, pred_a) - r2_score(y, pred_b))
-    p = float(min(1.0, 2 * min((diffs <= 0).mean(), (diffs >= 0).mean())))
-    return diff, p, (float(np.quantile(diffs, 0.025)), float(np.quantile(diffs, 0.975)))
-
-
-TREND_P = 0.25
-
-
-def verdict_better(diff: float, p: float, alpha: float = 0.05, trend: float = TREND_P) -> str:
-    """Claim "A beats B": reproduced if diff > 0 and p < alpha; partly if diff > 0 with p < ``trend``
-    (a trend in the paper's direction); not reproduced otherwise (including an undefined test)."""
-    if not diff > 0 or not np.isfinite(p):
-        return "not reproduced"
-    return "reproduced" if p < alpha else "partly reproduced" if p < trend else "not reproduced"
-
-
-def verdict_no_better(diff: float, p: float, alpha: float = 0.05, n: int | None = None, min_n: int = 3) -> str:
-    """Claim "A is no better than B" (≈): reproduced if p >= alpha (or undefined) with at least ``min_n``
-    runs per arm (a null result from fewer is 'partly reproduced'); partly if A is significantly *worse*
-    (not better, but not ≈ either); not reproduced if significantly better."""
-    if not (np.isfinite(p) and p < alpha):
-        return "reproduced" if n is None or n >= min_n else "partly reproduced"
-    return "partly reproduced" if diff < 0 else "not reproduced"
 
 
 # --------------------------------------------------------------------------- the experiment

@@ -22,6 +22,7 @@ from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 from .attributions import expected_gradients, gradients
+from .augment import random_shift_rotate  # noqa: F401 (re-exported)
 from .models.cnn import MnistCNN
 from .priors import TotalVariation
 from .training import History, Step, default_device, fit, make_loader, prior_loss, prior_only_loss, seed_everything
@@ -235,18 +236,6 @@ def check_lambda_grid(lams: Sequence[float]) -> list[float]:
     if any(not math.isfinite(v) or v <= 0 for v in lams) or len(set(lams)) != len(lams):
         raise ValueError(f"λ values must be finite, > 0 and distinct, got {lams}")
     return sorted(lams)
-
-
-def random_shift_rotate(x: Tensor, gen: torch.Generator, max_shift: int = 3, max_deg: float = 15.0) -> Tensor:
-    """Per-image random translation (±max_shift px) and rotation (±max_deg°), the CIFAR-10 augmentation."""
-    n, _, h, w = x.shape
-    ang = (torch.rand(n, generator=gen) * 2 - 1) * math.radians(max_deg)
-    shift = torch.randint(-max_shift, max_shift + 1, (n, 2), generator=gen).float()
-    cos, sin = torch.cos(ang), torch.sin(ang)
-    theta = torch.stack([torch.stack([cos, -sin, 2 * shift[:, 0] / w], 1),
-                         torch.stack([sin, cos, 2 * shift[:, 1] / h], 1)], 1).to(x)
-    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
-    return F.grid_sample(x, grid, padding_mode="zeros", align_corners=False)
 
 
 # --------------------------------------------------------------------------- experiment layer

@@ -16,6 +16,7 @@ from tqdm.auto import tqdm
 
 from . import attributions as A
 from .models.svae import SVAE, ClassifierLogits, KLDivergence, LatentMean, SemiVAE, check_images, check_labels
+from .metrics.seed_tests import mcnemar_one_sided  # noqa: F401 (re-exported)
 from .models.svae import gaussian_log_likelihood, reparameterize
 from .training import History, Step, default_device, fit, make_loader, seed_everything
 
@@ -132,20 +133,6 @@ def evaluate(model: Model, x: Tensor, y: Tensor, n_mc: int = 10, batch_size: int
     if per_image:
         res.update(R_per_image=r_all.numpy(), correct_per_image=ok.numpy())
     return res
-
-
-def mcnemar_one_sided(a_correct: np.ndarray, b_correct: np.ndarray) -> tuple[float, int, int]:
-    """Exact one-sided McNemar test of "classifier a is more accurate than b" on the same images:
-    returns (p, n_a_only, n_b_only), p = P(Binomial(n_a_only + n_b_only, ½) ≥ n_a_only)."""
-    from scipy.stats import binomtest
-
-    a, b = np.asarray(a_correct, bool), np.asarray(b_correct, bool)
-    if a.shape != b.shape or a.ndim != 1:
-        raise ValueError(f"need two boolean vectors of equal length, got {a.shape} and {b.shape}")
-    n_a, n_b = int((a & ~b).sum()), int((~a & b).sum())
-    if n_a + n_b == 0:
-        return 1.0, 0, 0
-    return float(binomtest(n_a, n_a + n_b, 0.5, alternative="greater").pvalue), n_a, n_b
 
 
 # --------------------------------------------------------------------------- invariance test

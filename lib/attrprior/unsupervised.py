@@ -30,6 +30,7 @@ from torch import Tensor
 
 from .attributions import latent_attributions, latent_saliency
 from .metrics.latent import salient_features, saliency_metrics
+from .metrics.seed_tests import welch
 from .models.vae import VAE, VAELoss, bernoulli_recon, kl_normal
 from .parallel import process_map
 from .priors import make_prior
@@ -306,17 +307,6 @@ def select_runs(frame: pd.DataFrame, **where) -> pd.DataFrame:
     for col, value in where.items():
         mask &= np.isclose(frame[col], value) if isinstance(value, float) else frame[col] == value
     return frame[mask]
-
-
-def welch(a: Sequence[float], b: Sequence[float], alternative: str = "two-sided") -> tuple[float, float]:
-    """Welch's t-test of mean(a) vs mean(b): ``(t, p)``; NaN when a group has < 2 runs or both have zero variance."""
-    from scipy import stats
-
-    a, b = np.asarray(a, float), np.asarray(b, float)
-    if len(a) < 2 or len(b) < 2 or (np.var(a) == 0 and np.var(b) == 0):
-        return float("nan"), float("nan")
-    res = stats.ttest_ind(a, b, equal_var=False, alternative=alternative)
-    return float(res.statistic), float(res.pvalue)
 
 
 def contrast(frame: pd.DataFrame, metric: str, alternative: str, baseline: dict | None = None, **where) -> dict:
