@@ -257,6 +257,21 @@ def test_sweep_rows_and_maps():
     assert res.maps[runs[1]].shape == (3, 3, 1, 32, 32)
 
 
+def test_saved_maps_round_trip(tmp_path):
+    from attrprior.unsupervised import load_maps, save_maps
+
+    runs = [RunSpec("vae", 0), RunSpec("prior", 0, "total_variation", 0.001, "full"),
+            RunSpec("beta_tcvae", 0, beta=2.5), RunSpec("vae", 1)]
+    maps = {r: torch.rand(2, 3, 1, 8, 8) for r in runs}
+    images = torch.rand(2, 1, 8, 8)
+    save_maps(maps, images, tmp_path / "maps.npz", seeds=[0])
+    back, images_back = load_maps(tmp_path / "maps.npz")
+    torch.testing.assert_close(images_back, images, atol=1e-3, rtol=1e-3)
+    assert set(back) == set(runs[:3])  # seed 1 not kept
+    for r in runs[:3]:
+        torch.testing.assert_close(back[r], maps[r], atol=1e-3, rtol=1e-3)  # float16 storage
+
+
 def test_sweep_in_two_processes_matches_serial():
     x = digits(40, seed=8)
     s = TrainSettings(epochs=1, warmup_epochs=1, batch_size=16, n_samples=1, prior_batch=8, device="cpu")

@@ -293,6 +293,29 @@ def run_sweep(runs: Iterable[RunSpec], train_x: Tensor, test_x: Tensor, settings
     return SweepResult(frame, maps, histories)
 
 
+def _map_key(run: RunSpec) -> str:
+    return f"{run.kind}|{run.prior}|{run.lam:g}|{run.mode}|{run.beta:g}|{run.seed}"
+
+
+def save_maps(maps: dict[RunSpec, Tensor], images: Tensor, path, seeds: Sequence[int] = (0,)) -> None:
+    """Write the kept saliency maps of the runs with a seed in ``seeds``, and the held-out ``images`` they
+    explain, to a compressed ``.npz`` (float16): a result a reader can plot without the models."""
+    arrays = {_map_key(r): m.numpy().astype(np.float16) for r, m in maps.items() if r.seed in set(seeds)}
+    np.savez_compressed(path, images=images.numpy().astype(np.float16), **arrays)
+
+
+def load_maps(path) -> tuple[dict[RunSpec, Tensor], Tensor]:
+    """``(maps keyed by RunSpec, images)`` as written by :func:`save_maps`."""
+    out = {}
+    with np.load(path) as npz:
+        images = torch.from_numpy(npz["images"].astype(np.float32))
+        for key in (k for k in npz.files if k != "images"):
+            kind, prior, lam, mode, beta, seed = key.split("|")
+            run = RunSpec(kind, int(seed), prior, float(lam), mode, float(beta))
+            out[run] = torch.from_numpy(npz[key].astype(np.float32))
+    return out, images
+
+
 def prior_table(frame: pd.DataFrame, prior: str, mode: str) -> pd.DataFrame:
     """Rows of one prior in one mode plus the shared λ = 0 baselines (labelled with that prior/mode)."""
     base = frame[frame.kind == "vae"].assign(prior=prior, mode=mode, lam=0.0)
@@ -372,6 +395,6 @@ def summarize(frame: pd.DataFrame, metrics: Sequence[str] = METRICS) -> pd.DataF
 
 __all__ = [
     "KINDS", "METRICS", "MODES", "PRIOR_NAMES", "RunSpec", "SweepResult", "TrainSettings", "build_grid",
-    "add_paired_change", "contrast", "relative_effects", "select_runs", "summarize", "welch", "evaluate", "prior_penalty", "prior_table", "reconstruction", "run_sweep", "saliency_maps",
+    "add_paired_change", "contrast", "load_maps", "save_maps", "relative_effects", "select_runs", "summarize", "welch", "evaluate", "prior_penalty", "prior_table", "reconstruction", "run_sweep", "saliency_maps",
     "train_vae", "training_saliency", "warm_start",
 ]
