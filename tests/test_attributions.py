@@ -107,6 +107,27 @@ def test_label_free_equals_weighted_sum_of_latent_attributions(data):
     assert torch.allclose(lf, (mu.unsqueeze(-1) * lat).sum(1), atol=1e-12)
 
 
+def test_latent_saliency_graph_modes(data):
+    """Same values in all three modes; the gradient flows through nothing, μ only, or μ and the attribution."""
+    x, _ = data
+    enc = mlp(3)
+    zeros = torch.zeros(1, 5, dtype=torch.float64)
+    kw = dict(method="integrated_gradients", baselines=zeros, n_steps=8)
+    const = A.latent_saliency(enc, x, **kw)
+    mu_only = A.latent_saliency(enc, x, mu_grad=True, **kw)
+    full = A.latent_saliency(enc, x, create_graph=True, **kw)
+    assert torch.allclose(const, mu_only) and torch.allclose(const, full)
+    assert not const.requires_grad and mu_only.requires_grad and full.requires_grad
+    attr = A.latent_attributions(enc, x, **kw).detach()
+    w = enc[0].weight
+    g_mu = torch.autograd.grad(mu_only.sum(), w)[0]
+    g_ref = torch.autograd.grad((enc(x).unsqueeze(-1) * attr).abs().sum(), w)[0]
+    g_full = torch.autograd.grad(full.sum(), w)[0]
+    assert torch.allclose(g_mu, g_ref, atol=1e-12) and not torch.allclose(g_full, g_mu, atol=1e-6)
+    with pytest.raises(ValueError, match="mu_grad"):
+        A.latent_saliency(enc, x, mu_grad=True, create_graph=True, **kw)
+
+
 # ----------------------------------------------------------------------------- agreement with captum / shap
 @pytest.mark.parametrize("method", ["riemann_left", "riemann_right", "riemann_middle", "gausslegendre"])
 def test_ig_matches_captum(data, method):

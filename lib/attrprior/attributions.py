@@ -321,13 +321,22 @@ def label_free(encoder: nn.Module, inputs: Tensor, method: str = "gradient_shap"
     return attribute(method, encoder, inputs, target=weights, **kwargs)
 
 
-def latent_saliency(encoder: nn.Module, inputs: Tensor, method: str = "gradient_shap", **kwargs) -> Tensor:
-    """Per-latent saliency |μ_j(x) · attr_j(x)|, ``[B, d, *input_shape]`` (Amad's reference code)."""
-    attr = latent_attributions(encoder, inputs, method=method, **kwargs)
+def latent_saliency(encoder: nn.Module, inputs: Tensor, method: str = "gradient_shap", mu_grad: bool = False,
+                    **kwargs) -> Tensor:
+    """Per-latent saliency |μ_j(x) · attr_j(x)|, ``[B, d, *input_shape]`` (Amad's reference code).
+
+    Three ways to differentiate it: ``create_graph=True`` (in ``kwargs``) keeps the graph of μ and of the
+    attribution (a second-order gradient); ``mu_grad=True`` keeps only μ's graph, the attribution being a
+    constant (what the reference code trains with); neither: a constant, for evaluation."""
     create_graph = kwargs.get("create_graph", False)
-    with torch.set_grad_enabled(create_graph):
+    if mu_grad and create_graph:
+        raise ValueError("mu_grad=True keeps only μ's graph; it cannot be combined with create_graph=True")
+    attr = latent_attributions(encoder, inputs, method=method, **kwargs)
+    attr = attr if create_graph else attr.detach()
+    keep = create_graph or mu_grad
+    with torch.set_grad_enabled(keep):
         mu = encoder(inputs.detach())
-    mu = mu if create_graph else mu.detach()
+    mu = mu if keep else mu.detach()
     return (mu.view(*mu.shape, *([1] * (inputs.dim() - 1))) * attr).abs()
 
 

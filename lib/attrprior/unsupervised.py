@@ -28,7 +28,7 @@ import pandas as pd
 import torch
 from torch import Tensor
 
-from .attributions import latent_attributions, latent_saliency
+from .attributions import latent_saliency
 from .metrics.latent import salient_features, saliency_metrics
 from .metrics.seed_tests import welch
 from .models.vae import VAE, VAELoss, bernoulli_recon, kl_normal
@@ -112,14 +112,10 @@ def _zero_baseline(x: Tensor) -> Tensor:
 def training_saliency(encoder_mu: torch.nn.Module, x: Tensor, mode: str, n_samples: int,
                       generator: torch.Generator | None = None) -> Tensor:
     """Saliency ``|μ_j · GradSHAP_j|`` ``[B, d, C, H, W]`` wired for training in ``mode``."""
-    if mode == "full":
+    if mode in MODES:
         return latent_saliency(encoder_mu, x, method="gradient_shap", baselines=_zero_baseline(x),
-                               n_samples=n_samples, create_graph=True, generator=generator)
-    if mode == "mu_only":
-        attr = latent_attributions(encoder_mu, x, method="gradient_shap", baselines=_zero_baseline(x),
-                                   n_samples=n_samples, create_graph=False, generator=generator).detach()
-        mu = encoder_mu(x)
-        return (mu.view(*mu.shape, *([1] * (x.dim() - 1))) * attr).abs()
+                               n_samples=n_samples, create_graph=mode == "full", mu_grad=mode == "mu_only",
+                               generator=generator)
     raise ValueError(f"unknown mode {mode!r}; choose from {MODES}")
 
 
