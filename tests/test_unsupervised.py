@@ -13,8 +13,9 @@ from attrprior.metrics.latent import (latent_shares, salient_features, saliency_
                                       saliency_pearson, saliency_tv, saliency_tv_relative)
 from attrprior.models.vae import VAE, VAELoss, bernoulli_recon, kl_normal, tc_decomposition
 from attrprior.priors import LatentEntropy, LatentPearson
-from attrprior.unsupervised import (RunSpec, TrainSettings, build_grid, contrast, prior_penalty, relative_effects,
-                                    run_sweep, saliency_maps, train_vae, training_saliency, warm_start, welch)
+from attrprior.unsupervised import (RunSpec, TrainSettings, build_grid, prior_penalty, run_sweep, saliency_maps,
+                                    sweep_store, train_vae, training_saliency, warm_start)
+from attrprior.unsupervised_analysis import contrast, relative_effects, welch
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -258,7 +259,7 @@ def test_sweep_rows_and_maps():
 
 
 def test_saved_maps_round_trip(tmp_path):
-    from attrprior.unsupervised import load_maps, save_maps
+    from attrprior.unsupervised_analysis import load_maps, save_maps
 
     runs = [RunSpec("vae", 0), RunSpec("prior", 0, "total_variation", 0.001, "full"),
             RunSpec("beta_tcvae", 0, beta=2.5), RunSpec("vae", 1)]
@@ -295,3 +296,21 @@ def test_configuration_groups_cover_every_run():
     assert list(groups) == ["VAE\nλ=0", "TV λ=0.1\nfull", "Pearson λ=10\nmu_only", "β-VAE\nβ=5",
                             "β-TCVAE\nβ=2"]
     assert sum(len(g) for g in groups.values()) == len(frame) and len(groups["VAE\nλ=0"]) == 2
+
+
+def test_sweep_store_resumes_without_retraining(tmp_path):
+    x = digits(40, seed=9)
+    s = TrainSettings(epochs=1, warmup_epochs=1, batch_size=16, n_samples=1, prior_batch=8, device="cpu")
+    runs = [RunSpec("vae", 0), RunSpec("prior", 0, "pearson", 5.0, "mu_only")]
+    store = sweep_store(tmp_path, x[:32], x[32:], s, n_samples_eval=1, keep_maps=2)
+    first = run_sweep(runs[:1], x[:32], x[32:], s, n_samples_eval=1, keep_maps=2, progress=False, store=store)
+    assert len(store) == 1 and not first.frame.from_store.any()
+    both = run_sweep(runs, x[:32], x[32:], s, n_samples_eval=1, keep_maps=2, progress=False, store=store)
+    assert both.frame.from_store.tolist() == [True, False] and len(store) == 2
+    plain = run_sweep(runs, x[:32], x[32:], s, n_samples_eval=1, keep_maps=2, progress=False)
+    cols = ["recon", "tv", "entropy", "pearson", "train_loss"]
+    pd.testing.assert_frame_equal(both.frame[cols], plain.frame[cols])  # resumed == trained in one go
+    torch.testing.assert_close(both.maps[runs[0]], plain.maps[runs[0]], rtol=0, atol=0)
+    other = sweep_store(tmp_path, x[:32], x[32:], TrainSettings(**{**vars(s), "epochs": 2}), n_samples_eval=1,
+                        keep_maps=2)
+    assert other.get({"kind": "vae", "seed": 0}) is None and other.path(vars(runs[0])) != store.path(vars(runs[0]))

@@ -23,17 +23,16 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Callable, Iterable, Sequence
 
-import numpy as np
 import pandas as pd
 import torch
 from torch import Tensor
 
 from .attributions import latent_saliency
 from .metrics.latent import salient_features, saliency_metrics
-from .metrics.seed_tests import welch
 from .models.vae import VAE, VAELoss, bernoulli_recon, kl_normal
 from .parallel import process_map
 from .priors import make_prior
+from .store import RunStore, fingerprint
 from .training import NonFiniteLossError, Step, default_device, fit, make_loader, prior_loss, seed_everything
 
 PRIOR_NAMES = ("total_variation", "entropy", "pearson")
@@ -247,8 +246,13 @@ class SweepResult:
 
 
 def _sweep_job(task: tuple, shared: dict) -> tuple[dict, Tensor | None, pd.DataFrame | None]:
-    """Train and evaluate one run (a :func:`attrprior.parallel.process_map` job): ``(row, maps, history)``."""
+    """Train and evaluate one run (a :func:`attrprior.parallel.process_map` job): ``(row, maps, history)``.
+    With a store, a run stored earlier is loaded instead, and a new one is stored as soon as it is done."""
     run, warm = task
+    store: RunStore | None = shared.get("store")
+    if store is not None and (hit := store.get(asdict(run))) is not None:
+        row, maps, history = hit
+        return {**row, "from_store": True}, maps, history
     settings, train_x, test_x = shared["settings"], shared["train_x"], shared["test_x"]
     start = time.time()
     row, maps, history = {**asdict(run), "status": "ok"}, None, None
@@ -261,24 +265,44 @@ def _sweep_job(task: tuple, shared: dict) -> tuple[dict, Tensor | None, pd.DataF
     except NonFiniteLossError as err:
         row.update({m: float("nan") for m in METRICS}, status="diverged", error=str(err)[:200])
     row["total_s"] = time.time() - start
-    return row, maps, history
+    if store is not None:
+        store.put(asdict(run), (row, maps, history))
+    return {**row, "from_store": False}, maps, history
 
 
 def _warm_job(seed: int, shared: dict) -> dict:
     return warm_start(seed, shared["train_x"], shared["settings"])
 
 
+def sweep_store(folder, train_x: Tensor, test_x: Tensor, settings: TrainSettings, n_samples_eval: int = 5,
+                keep_maps: int = 6, eval_seed: int = 0) -> RunStore:
+    """A :class:`attrprior.store.RunStore` for :func:`run_sweep`, keyed by everything that decides a run's
+    result besides its RunSpec: library source, data, settings, evaluation, torch version and device type."""
+    from .cache import lib_digest
+
+    context = {"lib": lib_digest(), "data": fingerprint(train_x, test_x), "settings": asdict(settings),
+               "device": _device(settings).type, "torch": torch.__version__,
+               "eval": {"n_samples": n_samples_eval, "keep_maps": keep_maps, "seed": eval_seed}}
+    return RunStore(folder, context)
+
+
 def run_sweep(runs: Iterable[RunSpec], train_x: Tensor, test_x: Tensor, settings: TrainSettings,
               n_samples_eval: int = 5, keep_maps: int = 6, eval_seed: int = 0, progress: bool = True,
-              workers: int = 1) -> SweepResult:
+              workers: int = 1, store: RunStore | None = None) -> SweepResult:
     """Train and evaluate every run (tqdm over runs), in ``workers`` processes of one torch thread each
     when ``workers > 1`` (results are identical to ``workers=1``). A run whose loss becomes non-finite is
-    kept as a row with ``status='diverged'`` and NaN metrics rather than dropped."""
+    kept as a row with ``status='diverged'`` and NaN metrics rather than dropped.
+
+    With a ``store`` (:func:`sweep_store`), every finished run is saved at once and runs found there are
+    loaded, not retrained: an interrupted sweep resumes where it stopped. The frame's ``from_store``
+    column says which rows were loaded; their ``train_s`` is the original training time."""
     runs = list(dict.fromkeys(runs))  # de-duplicate, keep order
     shared = {"settings": settings, "train_x": train_x, "test_x": test_x, "n_samples_eval": n_samples_eval,
-              "keep_maps": keep_maps, "eval_seed": eval_seed}
-    seeds = sorted({r.seed for r in runs}) if settings.warmup_epochs > 0 else []
-    warm = dict(zip(seeds, process_map(_warm_job, seeds, workers, shared, desc="warm-up", progress=progress)))
+              "keep_maps": keep_maps, "eval_seed": eval_seed, "store": store}
+    todo = [r for r in runs if store is None or not store.path(asdict(r)).is_file()]
+    seeds = sorted({r.seed for r in todo}) if settings.warmup_epochs > 0 else []
+    warm = (dict(zip(seeds, process_map(_warm_job, seeds, workers, shared, desc="warm-up", progress=progress)))
+            if seeds else {})
     # prior runs (the slow ones) are handed out first so no worker is left with one at the end
     order = sorted(range(len(runs)), key=lambda i: runs[i].kind != "prior")
     out = process_map(_sweep_job, [(r, warm.get(r.seed)) for r in runs], workers, shared, order=order,
@@ -289,108 +313,7 @@ def run_sweep(runs: Iterable[RunSpec], train_x: Tensor, test_x: Tensor, settings
     return SweepResult(frame, maps, histories)
 
 
-def _map_key(run: RunSpec) -> str:
-    return f"{run.kind}|{run.prior}|{run.lam:g}|{run.mode}|{run.beta:g}|{run.seed}"
-
-
-def save_maps(maps: dict[RunSpec, Tensor], images: Tensor, path, seeds: Sequence[int] = (0,)) -> None:
-    """Write the kept saliency maps of the runs with a seed in ``seeds``, and the held-out ``images`` they
-    explain, to a compressed ``.npz`` (float16): a result a reader can plot without the models."""
-    arrays = {_map_key(r): m.numpy().astype(np.float16) for r, m in maps.items() if r.seed in set(seeds)}
-    np.savez_compressed(path, images=images.numpy().astype(np.float16), **arrays)
-
-
-def load_maps(path) -> tuple[dict[RunSpec, Tensor], Tensor]:
-    """``(maps keyed by RunSpec, images)`` as written by :func:`save_maps`."""
-    out = {}
-    with np.load(path) as npz:
-        images = torch.from_numpy(npz["images"].astype(np.float32))
-        for key in (k for k in npz.files if k != "images"):
-            kind, prior, lam, mode, beta, seed = key.split("|")
-            run = RunSpec(kind, int(seed), prior, float(lam), mode, float(beta))
-            out[run] = torch.from_numpy(npz[key].astype(np.float32))
-    return out, images
-
-
-def prior_table(frame: pd.DataFrame, prior: str, mode: str) -> pd.DataFrame:
-    """Rows of one prior in one mode plus the shared λ = 0 baselines (labelled with that prior/mode)."""
-    base = frame[frame.kind == "vae"].assign(prior=prior, mode=mode, lam=0.0)
-    rows = frame[(frame.kind == "prior") & (frame.prior == prior) & (frame["mode"] == mode)]
-    return pd.concat([base, rows], ignore_index=True).sort_values(["lam", "seed"], ignore_index=True)
-
-
-# --------------------------------------------------------------------------- statistics over seeds
-def select_runs(frame: pd.DataFrame, **where) -> pd.DataFrame:
-    """Rows matching every ``column=value`` (floats compared with a tolerance); ok runs only."""
-    mask = frame["status"] == "ok"
-    for col, value in where.items():
-        mask &= np.isclose(frame[col], value) if isinstance(value, float) else frame[col] == value
-    return frame[mask]
-
-
-def contrast(frame: pd.DataFrame, metric: str, alternative: str, baseline: dict | None = None, **where) -> dict:
-    """Compare ``metric`` of the runs selected by ``where`` with the baseline runs (default: the shared
-    λ = 0 VAE), seed by seed.
-
-    Returns means and SDs over seeds, the per-seed paired ratio treated/baseline, its inverse
-    ``factor`` = baseline/treated ("k× lower") and the relative change (treated − baseline)/baseline
-    (each mean and SD over seeds), and Welch's t-test over seeds (``alternative``:
-    "less" = treated lower, "greater" = treated higher, "two-sided").
-    """
-    treated = select_runs(frame, **where).set_index("seed")[metric]
-    base = select_runs(frame, **(baseline or {"kind": "vae"})).set_index("seed")[metric]
-    if treated.empty or base.empty:
-        raise ValueError(f"no runs for {where} or for the baseline {baseline or {'kind': 'vae'}}")
-    seeds = sorted(set(treated.index) & set(base.index))
-    ratio = np.array([treated[s] / base[s] for s in seeds])
-    factor = np.array([base[s] / treated[s] for s in seeds])
-    t, p = welch(treated.values, base.values, alternative)
-    sd = lambda v: float(np.std(v, ddof=1)) if len(v) > 1 else float("nan")  # noqa: E731
-    return {
-        "metric": metric, "n": len(treated), "seeds": [int(s) for s in treated.index],
-        "mean": float(treated.mean()), "sd": sd(treated.values),
-        "base_mean": float(base.mean()), "base_sd": sd(base.values),
-        "ratio": float(ratio.mean()) if len(ratio) else float("nan"), "ratio_sd": sd(ratio),
-        "factor": float(factor.mean()) if len(factor) else float("nan"), "factor_sd": sd(factor),
-        "rel_change": float((ratio - 1).mean()) if len(ratio) else float("nan"), "rel_change_sd": sd(ratio - 1),
-        "t": t, "p": p, "alternative": alternative,
-    }
-
-
-def relative_effects(frame: pd.DataFrame, prior: str, metric: str, mode: str, lambdas: Sequence[float]) -> np.ndarray:
-    """``[n_seeds, len(lambdas)]`` relative change (treated − λ=0)/λ=0 of ``metric`` per seed and λ
-    (NaN where a run is missing or diverged)."""
-    base = select_runs(frame, kind="vae").set_index("seed")[metric]
-    out = np.full((len(base), len(lambdas)), np.nan)
-    for k, lam in enumerate(lambdas):
-        rows = select_runs(frame, kind="prior", prior=prior, mode=mode, lam=float(lam)).set_index("seed")[metric]
-        for i, seed in enumerate(base.index):
-            if seed in rows.index:
-                out[i, k] = rows[seed] / base[seed] - 1
-    return out
-
-
-def add_paired_change(frame: pd.DataFrame, metrics: Sequence[str] = ("recon",)) -> pd.DataFrame:
-    """A copy of ``frame`` with ``<metric>_change`` = value / (same seed's λ = 0 value) − 1 per run."""
-    base = select_runs(frame, kind="vae").set_index("seed")
-    out = frame.copy()
-    for m in metrics:
-        out[f"{m}_change"] = out[m] / out["seed"].map(base[m]) - 1
-    return out
-
-
-def summarize(frame: pd.DataFrame, metrics: Sequence[str] = METRICS) -> pd.DataFrame:
-    """Mean and SD over seeds of every metric for each configuration (ok runs only)."""
-    ok = frame[frame.status == "ok"]
-    keys = ["kind", "prior", "lam", "mode", "beta"]
-    agg = ok.groupby(keys, dropna=False)[list(metrics)].agg(["mean", "std"])
-    agg.columns = [f"{m}_{s}" for m, s in agg.columns]
-    agg.insert(0, "n_seeds", ok.groupby(keys, dropna=False).size())
-    return agg.reset_index()
-
-
 __all__ = [
-    "KINDS", "METRICS", "MODES", "PRIOR_NAMES", "RunSpec", "SweepResult", "TrainSettings", "build_grid",
-    "add_paired_change", "contrast", "load_maps", "save_maps", "relative_effects", "select_runs", "summarize", "welch", "evaluate", "prior_penalty", "prior_table", "reconstruction", "run_sweep", "saliency_maps",
-    "train_vae", "training_saliency", "warm_start",
+    "KINDS", "METRICS", "MODES", "PRIOR_NAMES", "RunSpec", "SweepResult", "TrainSettings", "build_grid", "evaluate",
+    "prior_penalty", "reconstruction", "run_sweep", "saliency_maps", "sweep_store", "train_vae", "training_saliency", "warm_start",
 ]

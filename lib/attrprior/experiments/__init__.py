@@ -171,6 +171,12 @@ class Config:
         path.mkdir(parents=True, exist_ok=True)
         return path
 
+    @property
+    def store_dir(self) -> Path:
+        """Where this notebook keeps finished jobs so that an interrupted run can resume
+        (``build/store/<profile>/<notebook>``; see :mod:`attrprior.store`)."""
+        return _build_root() / "store" / self.profile / self.notebook
+
     def as_dict(self) -> dict[str, Any]:
         return {"profile": self.profile, **self.values}
 

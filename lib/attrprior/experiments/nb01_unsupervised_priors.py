@@ -36,19 +36,21 @@ SPEC = NotebookSpec(
         Param("n_show", int, "held-out digits shown in the saliency figures", low=1, high=16),
         Param("workers", int, "processes training models side by side (one torch thread each on CPU); "
               "results do not depend on it", low=1, high=64),
+        Param("resume", bool, "keep each finished model's results under build/store/ and reuse them when a run is "
+              "repeated with the same code, data and settings (an interrupted run resumes)"),
     ),
     profiles={
         "smoke": {
             "seeds": [0, 1], "data_source": "shipped", "n_train": 512, "n_eval": 48, "batch_size": 32,
             "warmup_epochs": 2, "epochs": 1, "prior_batch": 8, "n_samples": 1, "n_samples_eval": 2,
             "latent_dim": 3, "tv_lambdas": [0.01], "entropy_lambdas": [5.0], "pearson_lambdas": [10.0],
-            "modes": ["mu_only", "full"], "beta_vae_betas": [4.0], "tcvae_betas": [4.0], "n_show": 3, "workers": 1,
+            "modes": ["mu_only", "full"], "beta_vae_betas": [4.0], "tcvae_betas": [4.0], "n_show": 3, "workers": 1, "resume": False,
         },
         "default": {
             "seeds": [0, 1, 2], "data_source": "auto", "n_train": 4000, "n_eval": 200, "batch_size": 32,
             "warmup_epochs": 8, "epochs": 1, "prior_batch": 16, "n_samples": 2, "n_samples_eval": 5,
             "latent_dim": 3, "tv_lambdas": [0.01], "entropy_lambdas": [5.0], "pearson_lambdas": [10.0],
-            "modes": ["mu_only", "full"], "beta_vae_betas": [4.0], "tcvae_betas": [4.0], "n_show": 4, "workers": 2,
+            "modes": ["mu_only", "full"], "beta_vae_betas": [4.0], "tcvae_betas": [4.0], "n_show": 4, "workers": 2, "resume": False,
         },
         "paper": {
             "seeds": [0, 1, 2, 3, 4], "data_source": "auto", "n_train": 60000, "n_eval": 10000, "batch_size": 300,
@@ -56,6 +58,7 @@ SPEC = NotebookSpec(
             "latent_dim": 3, "tv_lambdas": [0.001, 0.01, 0.1, 1.0, 5.0], "entropy_lambdas": [0.5, 1.0, 5.0],
             "pearson_lambdas": [1.0, 5.0, 10.0], "modes": ["mu_only", "full"],
             "beta_vae_betas": [2.0, 5.0, 10.0], "tcvae_betas": [2.0, 5.0, 10.0], "n_show": 6, "workers": 2,
+            "resume": True,
         },
     },
 )
