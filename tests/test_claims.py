@@ -85,3 +85,14 @@ def test_results_dir_follows_runner_env(monkeypatch: pytest.MonkeyPatch, tmp_pat
     cfg = configure("00_data", profile="smoke")
     monkeypatch.setenv("ATTRPRIOR_RESULTS_DIR", str(tmp_path / "r"))
     assert cfg.results_dir == tmp_path / "r" and (tmp_path / "r").is_dir()
+
+
+def test_commit_is_the_one_the_run_started_from(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    """A long run must not record whatever HEAD is when it ends (commits made meanwhile are not its code)."""
+    from attrprior import claims as C
+
+    monkeypatch.setattr(C, "_git_commit", lambda: "start-commit")
+    rec = C.ClaimRecorder(configure("00_data", profile="smoke"), paper="p")
+    monkeypatch.setattr(C, "_git_commit", lambda: "later-commit")
+    rec.add("a", "s", "1", 1.0, "reproduced")
+    assert load_claims(rec.save(tmp_path))["provenance"]["git_commit"] == "start-commit"

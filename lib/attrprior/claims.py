@@ -69,6 +69,7 @@ class ClaimRecorder:
         self.data = data
         self.claims: list[Claim] = []
         self._start = time.time()
+        self._commit = _git_commit()  # the code this run started from, not whatever HEAD is when it ends
         self.data_checksums: dict[str, str] = {}
 
     def note_data(self, name: str, sha256: str) -> None:
@@ -128,7 +129,7 @@ class ClaimRecorder:
             "profile": self.cfg.profile,
             "parameters": _jsonable(self.cfg.as_dict()),
             "overrides": _jsonable(self.cfg.overrides),
-            "git_commit": _git_commit(),
+            "git_commit": self._commit,
             "packages": _package_versions(),
             "python": sys.version.split()[0],
             "platform": platform.platform(),
