@@ -44,10 +44,12 @@ def test_load_scale_deviations_and_tables(tmp_path):
 
 def test_verdicts_side_by_side(tmp_path):
     write(tmp_path)
-    table = load_committed("nbx", tmp_path).verdicts([{"id": "1-a", "measured": 2.0, "verdict": "reproduced"}])
-    assert table["claim"].tolist() == ["1-a", "2-b"]
-    assert table["this run verdict"].tolist() == ["reproduced", ""]
-    assert table["paper-profile verdict"].tolist() == ["partly reproduced", "not reproduced"]
+    table = load_committed("nbx", tmp_path).verdicts([{"id": "1-a", "measured": 2.0, "verdict": "reproduced"},
+                                                      {"id": "3-c", "measured": 1.0, "verdict": "not reproduced"}])
+    assert table["claim"].tolist() == ["1-a", "2-b", "3-c"]
+    assert table["this run verdict"].tolist() == ["reproduced", "", "not reproduced"]
+    assert table["paper-profile verdict"].tolist() == ["partly reproduced", "not reproduced", "not run at this scale"]
+    assert "this run verdict" not in load_committed("nbx", tmp_path).verdicts().columns
 
 
 def test_digest_changes_with_content(tmp_path):

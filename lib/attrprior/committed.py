@@ -78,18 +78,21 @@ class CommittedRun:
         return pd.read_csv(path)
 
     def verdicts(self, current: Iterable[Any] = ()) -> pd.DataFrame:
-        """Claim by claim: the committed verdict and value, beside ``current`` claims (Claim objects or
-        dicts, e.g. this notebook run's) where they share an id."""
+        """Claim by claim: the committed verdict and value beside the ``current`` claims (Claim objects or
+        dicts, e.g. this notebook run's), matched by id; claims only one of the two runs made are listed too."""
         def as_dict(c: Any) -> dict[str, Any]:
             return c if isinstance(c, dict) else asdict(c)
 
         now = {as_dict(c)["id"]: as_dict(c) for c in current}
+        committed = {c["id"]: c for c in self.claims}
         rows = []
-        for c in self.claims:
-            row = {"claim": c["id"], "paper value": c.get("paper_value", ""),
-                   "paper-profile measured": c.get("measured"), "paper-profile verdict": c.get("verdict", "")}
+        for cid in list(committed) + [i for i in now if i not in committed]:
+            c = committed.get(cid, {})
+            row = {"claim": cid, "paper value": c.get("paper_value", now.get(cid, {}).get("paper_value", "")),
+                   "paper-profile measured": c.get("measured"),
+                   "paper-profile verdict": c.get("verdict", "not run at this scale")}
             if now:
-                other = now.get(c["id"], {})
+                other = now.get(cid, {})
                 row.update({"this run measured": other.get("measured"), "this run verdict": other.get("verdict", "")})
             rows.append(row)
         return pd.DataFrame(rows)
