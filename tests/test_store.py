@@ -17,6 +17,7 @@ def test_round_trip_and_misses(tmp_path):
     assert store.get({**job, "seed": 1}) is None
     assert RunStore(tmp_path, {"lib": "abd", "epochs": 3}).get(job) is None  # context changed: never reused
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temp files left
+    assert oct(store.path(job).stat().st_mode)[-3:] != "600"  # the usual permissions, not mkstemp's
 
 
 def test_entry_for_another_job_under_the_same_name_is_not_used(tmp_path):

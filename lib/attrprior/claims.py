@@ -12,13 +12,13 @@ import os
 import platform
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Sequence
 
+from .atomic import write_atomic
 from .experiments import Config
 
 VERDICTS = ("reproduced", "partly reproduced", "not reproduced", "not tested")
@@ -155,24 +155,7 @@ class ClaimRecorder:
 
 def write_json_atomic(path: Path, payload: Any) -> Path:
     """Write JSON to ``path`` through a temp file in the same folder and an atomic rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(_jsonable(payload), fh, indent=2, allow_nan=False)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; give the file normal permissions
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    return write_atomic(path, lambda fh: json.dump(_jsonable(payload), fh, indent=2, allow_nan=False))
 
 
 def load_claims(path: Path) -> dict[str, Any]:

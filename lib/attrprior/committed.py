@@ -14,7 +14,8 @@ from typing import Any, Iterable, Mapping
 
 import pandas as pd
 
-from .claims import CLAIMS_FILE, load_claims
+from .claims import CLAIMS_FILE, ClaimError, load_claims
+from .data import sha256_file
 
 RESULTS_SUBDIR = Path("results") / "paper"
 
@@ -37,7 +38,7 @@ def committed_digest(notebook: str, root: Path | None = None) -> str:
         return ""
     digest = hashlib.sha256()
     for path in files:
-        digest.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).hexdigest().encode())
+        digest.update(path.name.encode() + b"\0" + sha256_file(path).encode())
     return digest.hexdigest()
 
 
@@ -109,8 +110,6 @@ def load_committed(notebook: str, root: Path | None = None) -> CommittedRun | No
     payload = load_claims(folder / CLAIMS_FILE)
     prov = payload["provenance"]
     if prov.get("notebook") != notebook or prov.get("profile") != "paper":
-        from .claims import ClaimError
-
         raise ClaimError(f"{folder / CLAIMS_FILE} holds a {prov.get('profile')!r} run of {prov.get('notebook')!r}, "
                          f"not a paper-profile run of {notebook!r}")
     return CommittedRun(notebook, folder, prov, list(payload["claims"]))

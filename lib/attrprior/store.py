@@ -10,13 +10,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
 import torch
+
+from .atomic import write_atomic
+
+
+def _plain(mapping: Mapping[str, Any]) -> dict[str, Any]:
+    """``mapping`` as JSON would give it back (tuples as lists, unknown objects as strings)."""
+    return json.loads(json.dumps(dict(mapping), sort_keys=True, default=str))
 
 
 def fingerprint(*arrays: torch.Tensor | np.ndarray) -> str:
@@ -34,10 +39,10 @@ class RunStore:
 
     def __init__(self, folder: Path | str, context: Mapping[str, Any]) -> None:
         self.folder = Path(folder)
-        self.context = json.loads(json.dumps(dict(context), sort_keys=True, default=str))
+        self.context = _plain(context)
 
     def key(self, job: Mapping[str, Any]) -> str:
-        payload = json.dumps({"context": self.context, "job": dict(job)}, sort_keys=True, default=str)
+        payload = json.dumps({"context": self.context, "job": _plain(job)}, sort_keys=True)
         return hashlib.sha256(payload.encode()).hexdigest()
 
     def path(self, job: Mapping[str, Any]) -> Path:
@@ -50,24 +55,14 @@ class RunStore:
         if not path.is_file():
             return None
         entry = torch.load(path, weights_only=False)
-        if entry.get("job") != json.loads(json.dumps(dict(job), default=str)) or entry.get("context") != self.context:
+        if entry.get("job") != _plain(job) or entry.get("context") != self.context:
             return None
         return entry["result"]
 
     def put(self, job: Mapping[str, Any], result: Any) -> Path:
         """Store ``result`` for ``job`` (atomic write)."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        path = self.path(job)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=self.folder)
-        os.close(fd)
-        try:
-            entry = {"job": json.loads(json.dumps(dict(job), default=str)), "context": self.context, "result": result}
-            torch.save(entry, tmp)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return path
+        entry = {"job": _plain(job), "context": self.context, "result": result}
+        return write_atomic(self.path(job), lambda fh: torch.save(entry, fh), binary=True)
 
     def __len__(self) -> int:
         return sum(1 for _ in self.folder.glob("*.pt")) if self.folder.is_dir() else 0
