@@ -17,6 +17,10 @@ LABELS = {
 }
 
 
+SHORT_NAMES = {"total_variation": "TV", "entropy": "entropy", "pearson": "Pearson", "beta_vae": "β-VAE",
+               "beta_tcvae": "β-TCVAE"}  # priors and disentangling losses, as figure labels
+
+
 def _fmt(lam: float) -> str:
     return f"{lam:g}"
 
@@ -49,16 +53,15 @@ def lambda_groups(tables: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]
 def configuration_groups(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """One group of rows per configuration of an :func:`attrprior.unsupervised.run_sweep` frame: the λ = 0
     VAE, each prior × λ × mode, each β model (labels fit a box plot's x axis)."""
-    names = {"total_variation": "TV", "entropy": "entropy", "pearson": "Pearson", "beta_vae": "β-VAE",
-             "beta_tcvae": "β-TCVAE"}
     groups = {"VAE\nλ=0": frame[frame.kind == "vae"]}
     priors = frame[frame.kind == "prior"]
-    for prior in [p for p in names if p in set(priors.prior)] + sorted(set(priors.prior) - set(names)):
+    present = set(priors.prior)
+    for prior in [p for p in SHORT_NAMES if p in present] + sorted(present - set(SHORT_NAMES)):
         for (lam, mode), rows in priors[priors.prior == prior].groupby(["lam", "mode"]):
-            groups[f"{names.get(prior, prior)} λ={_fmt(lam)}\n{mode}"] = rows
+            groups[f"{SHORT_NAMES.get(prior, prior)} λ={_fmt(lam)}\n{mode}"] = rows
     for kind in ("beta_vae", "beta_tcvae"):
         for beta, rows in frame[frame.kind == kind].groupby("beta"):
-            groups[f"{names[kind]}\nβ={_fmt(beta)}"] = rows
+            groups[f"{SHORT_NAMES[kind]}\nβ={_fmt(beta)}"] = rows
     return groups
 
 
@@ -121,6 +124,16 @@ def tradeoff(summary: pd.DataFrame, metric: str, ax=None, title: str = "", y: st
     ax.set_title(title, fontsize=9)
     ax.legend(fontsize=6)
     return ax
+
+
+def tradeoff_panels(summary: pd.DataFrame, title: str = "", metrics: Sequence[str] = ("tv", "entropy", "pearson")):
+    """One :func:`tradeoff` panel per saliency metric, side by side."""
+    fig, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 4.2), squeeze=False)
+    for ax, metric in zip(axes[0], metrics):
+        tradeoff(summary, metric, ax=ax)
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    return fig
 
 
 def mode_effects(effects: Mapping[str, Mapping[str, np.ndarray]], lambdas: Mapping[str, Sequence[float]],
