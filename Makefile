@@ -14,7 +14,10 @@ STAMP   := $(VENV)/.attrprior-installed
 PROFILE := default
 NB      :=
 PARAMS  :=
-NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
+DRY     :=
+# DRY=1: print which notebooks would execute and why (which part of their cache key changed); run nothing.
+RUN_FLAGS := $(if $(DRY),--dry-run,)
+NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
 # pip prints one "Location ... is ignored" warning per missing local index entry; hide those.
 PIP_FILTER := { grep -v -e 'is ignored: it is neither a file nor a directory' || true; }
 
@@ -22,6 +25,7 @@ PIP_FILTER := { grep -v -e 'is ignored: it is neither a file nor a directory' ||
 
 help:
 	@echo "make book    - install if needed, execute notebooks (profile default), build the book"
+	@echo "               add DRY=1 (to book, smoke, paper or run) to see what would execute and why"
 	@echo "make test    - install if needed, run pytest and nbval (profile smoke)"
 	@echo "make smoke   - execute every notebook at the smoke profile"
 	@echo "make paper   - execute every notebook at the paper profile (slow; GPU/online data helps)"
@@ -44,8 +48,8 @@ $(STAMP): pyproject.toml | $(PY)
 install: $(STAMP)
 
 book: $(STAMP)
-	$(PY) -m attrprior.run --profile default
-	$(PY) -m attrprior.book --profile default
+	$(PY) -m attrprior.run --profile default $(RUN_FLAGS)
+	$(if $(DRY),,$(PY) -m attrprior.compendium.book --profile default)
 
 # pytest exits 5 when it collects no tests: not a failure while the suite is empty.
 test: $(STAMP)
@@ -59,15 +63,15 @@ else
 endif
 
 smoke: $(STAMP)
-	$(PY) -m attrprior.run --profile smoke
+	$(PY) -m attrprior.run --profile smoke $(RUN_FLAGS)
 
 paper: $(STAMP)
-	$(PY) -m attrprior.run --profile paper
+	$(PY) -m attrprior.run --profile paper $(RUN_FLAGS)
 
 # One notebook, new parameters:  make run NB=01 PARAMS="tv_lambdas=0.01,0.1 seeds=0,1,2" [PROFILE=smoke]
 run: $(STAMP)
 	@test -n "$(NB)" || { echo 'usage: make run NB=<notebook> PARAMS="key=value ..." [PROFILE=...]' >&2; exit 2; }
-	$(PY) -m attrprior.run $(NB) --profile $(PROFILE) $(foreach p,$(PARAMS),-p '$(p)')
+	$(PY) -m attrprior.run $(NB) --profile $(PROFILE) $(RUN_FLAGS) $(foreach p,$(PARAMS),-p '$(p)')
 
 bench: $(STAMP)
 	@if [ -f benchmarks/run_all.py ]; then $(PY) benchmarks/run_all.py; \

@@ -22,9 +22,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from attrprior import attributions as A
-from attrprior.priors import GiniSparsity, TotalVariation
-from attrprior.training import prior_loss
+from attrprior.core import attributions as A
+from attrprior.core.priors import GiniSparsity, TotalVariation
+from attrprior.core.training import prior_loss
 
 HERE = Path(__file__).resolve().parent
 

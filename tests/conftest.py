@@ -6,9 +6,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from attrprior import experiments
-from attrprior.data import data_dir
-from attrprior.experiments import NotebookSpec, Param
+from attrprior.compendium import params as experiments
+from attrprior.compendium.params import NotebookSpec, Param, get_spec
+from attrprior.core.data import data_dir
 
 TINY = NotebookSpec(
     name="99_tiny",
@@ -24,6 +24,11 @@ x = 1 if x is None else x  # the profile value (real notebooks call configure() 
 (out / "claims.json").write_text(json.dumps({"x": x, "profile": profile}))
 if fail:
     raise RuntimeError("boom: the notebook failed on purpose")"""
+
+
+def cell_namespace(notebook: str, profile: str = "smoke", **values) -> dict:
+    """What a notebook's parameters cell defines: ``profile`` and every parameter (None unless given)."""
+    return {"profile": profile, **{p.name: None for p in get_spec(notebook).params}, **values}
 
 
 def write_notebook(path: Path, cells: list[tuple[str, str, list[str]]]) -> Path:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from attrprior.experiments import get_spec
+from attrprior.compendium.params import get_spec
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9]*.ipynb"))
 
@@ -35,6 +35,57 @@ def test_notebook_contract(path: Path):
     first = nb["cells"][0]
     assert first["cell_type"] == "markdown" and "".join(first["source"]).startswith("# "), \
         f"{path.name}: the first cell must be a Markdown '# Title' (the book's chapter title)"
+
+
+def _text(cell: dict) -> str:
+    return "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+
+
+SETUP_CALLS = ("configure(", "ClaimRecorder(", "setup_device(")
+
+
+TEMPLATE = NOTEBOOKS[0].parent / "_template.ipynb"
+
+
+@pytest.mark.parametrize("path", [*NOTEBOOKS, TEMPLATE], ids=[p.stem for p in [*NOTEBOOKS, TEMPLATE]])
+def test_notebook_skeleton(path: Path):
+    """The cell order of CONTRIBUTING.md and notebooks/_template.ipynb: title -> parameters -> one set-up cell ->
+    data -> protocol -> one labelled section per claim (rule before the judgement) -> the claims table."""
+    import re
+
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    name = "NN_name" if path == TEMPLATE else path.stem
+    assert "parameters" in cells[1]["metadata"].get("tags", []), f"{path.name}: cell 2 must be the parameters cell"
+    setup = _text(cells[2])
+    assert cells[2]["cell_type"] == "code" and f'configure("{name}", globals())' in setup, \
+        f"{path.name}: cell 3 must be the set-up cell calling configure(\"{name}\", globals())"
+    for call in SETUP_CALLS:
+        assert call in setup, f"{path.name}: the set-up cell must call {call}...)"
+        later = [i for i, c in enumerate(cells[3:], 3) if c["cell_type"] == "code" and call in _text(c)]
+        assert not later, f"{path.name}: {call}...) belongs in the set-up cell only (also in cells {later})"
+    sections = []  # (heading, label, markdown so far, code cells)
+    for cell in cells[3:]:
+        text = _text(cell)
+        if cell["cell_type"] == "markdown" and re.search(r"^## ", text, flags=re.M):
+            label = re.search(r"^\(([a-z][a-z0-9-]*)\)=", text, flags=re.M)
+            sections.append({"heading": re.search(r"^## (.*)$", text, flags=re.M).group(1),
+                             "label": label and label.group(1), "text": text, "claims": 0})
+            continue
+        assert sections, f"{path.name}: every cell after the set-up belongs to a '## ' section"
+        if cell["cell_type"] == "markdown":
+            sections[-1]["text"] += text
+        elif "claims.add(" in text or "claims.judge(" in text:
+            sec = sections[-1]
+            assert sec["label"], f"{path.name}: section {sec['heading']!r} records a claim but has no (label)="
+            assert re.search(r"\brules?\b", sec["text"], flags=re.I), \
+                f"{path.name}: section {sec['heading']!r} must state its rule before the judgement"
+            sec["claims"] += 1
+    assert sections and sections[0]["claims"] == 0, \
+        f"{path.name}: data and protocol come before the first claim (section {sections[0]['heading']!r})"
+    assert sections[-1]["heading"].strip() == "Claims" and sections[-1]["claims"] == 0, \
+        f"{path.name}: the last section is '## Claims' with the table"
+    last = _text(cells[-1])
+    assert "claims.save()" in last and "claims.table()" in last, f"{path.name}: the last cell saves and shows the claims"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])

@@ -1,0 +1,1 @@
+"""Statistics over seeds and replicates shared by the papers (t-tests, McNemar, bootstrap, verdict helpers)."""

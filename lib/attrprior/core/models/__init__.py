@@ -1,0 +1,1 @@
+"""Shared models: the MLPs used by several papers (papers keep their own architectures)."""

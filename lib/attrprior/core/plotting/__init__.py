@@ -1,0 +1,1 @@
+"""Figure helpers shared by papers: boxplots per setting, image grids, mean ± SE lines."""

@@ -1,0 +1,1 @@
+"""Seeded simulators shared by papers (the gene-level drug-response stand-in)."""

@@ -1,1 +1,0 @@
-"""attrprior.metrics: one module per family; import from the submodules directly."""

@@ -1,1 +1,0 @@
-"""attrprior.models: one module per family; import from the submodules directly."""

@@ -1,0 +1,120 @@
+"""Paper-scale blocks of notebook 01's λ grid, run outside the notebook and committed as each λ finishes.
+
+    python -m attrprior.papers.nb01_unsupervised_priors.blocks entropy=0.5,1 pearson=1,5 [--workers 2]
+
+The paper's grid (145 models) does not fit one CPU session. A block trains part of it with exactly the settings of
+the committed paper-profile run (read from ``results/paper/01_unsupervised_priors/meta.json``, so the blocks and
+that run share code, data and settings), together with the λ = 0 VAEs of the same seeds. Each finished
+(prior, λ, mode) writes ``results/paper/01_unsupervised_priors/grid/<prior>_<λ>_<mode>.csv`` (rows as in the
+notebook's ``runs.csv``) and the baselines ``vae.csv``, each with a provenance JSON; finished models also go to the
+run store under ``build/store/``, so a block interrupted in one session resumes in the same checkout.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+import pandas as pd
+import torch
+
+from attrprior.compendium.atomic import write_atomic
+from attrprior.compendium.cache import code_digest
+from attrprior.compendium.claims import _git_commit, _package_versions
+from attrprior.core import data
+from attrprior.core.training import setup_device
+from .sweep import PRIOR_NAMES, RunSpec, TrainSettings, run_sweep, sweep_store
+
+NOTEBOOK = "01_unsupervised_priors"
+SHORT = {"tv": "total_variation", "total_variation": "total_variation", "entropy": "entropy", "pearson": "pearson"}
+
+
+def committed_parameters(root: Path | None = None) -> dict[str, Any]:
+    """The parameters of the committed paper-profile run, which every block reuses."""
+    root = root or data.repo_root()
+    return json.loads((root / "results" / "paper" / NOTEBOOK / "meta.json").read_text())["parameters"]
+
+
+def settings_from(params: dict[str, Any]) -> TrainSettings:
+    """The notebook's TrainSettings for a parameter set (as its set-up section builds them)."""
+    return TrainSettings(epochs=params["epochs"], warmup_epochs=params["warmup_epochs"],
+                         batch_size=params["batch_size"], lr=1e-3, weight_decay=1e-5,
+                         latent_dim=params["latent_dim"], n_samples=params["n_samples"],
+                         prior_batch=params["prior_batch"] or None)
+
+
+def parse_block(items: Sequence[str]) -> dict[str, list[float]]:
+    """``["entropy=0.5,1", "tv=5"]`` -> ``{"entropy": [0.5, 1.0], "total_variation": [5.0]}``."""
+    block: dict[str, list[float]] = {}
+    for item in items:
+        name, _, values = item.partition("=")
+        if name not in SHORT or not values:
+            raise SystemExit(f"blocks: expected prior=λ,λ with prior in {sorted(SHORT)}, got {item!r}")
+        try:
+            lams = [float(v) for v in values.split(",") if v]
+        except ValueError:
+            raise SystemExit(f"blocks: cannot read the λ values of {item!r}") from None
+        if not lams or any(not (lam > 0 and lam < float("inf")) for lam in lams):
+            raise SystemExit(f"blocks: every λ must be finite and > 0 in {item!r}")
+        block.setdefault(SHORT[name], []).extend(lams)
+    return block
+
+
+def _write_csv(frame: pd.DataFrame, path: Path, provenance: dict[str, Any]) -> None:
+    write_atomic(path, lambda fh: frame.to_csv(fh, index=False))
+    write_atomic(path.with_suffix(".json"), lambda fh: json.dump(provenance, fh, indent=2, default=str))
+
+
+def run_block(block: dict[str, list[float]], mode: str = "mu_only", workers: int = 2,
+              seeds: Sequence[int] | None = None, out: Path | None = None) -> list[Path]:
+    """Train the λ = 0 VAEs and every (prior, λ) of ``block`` for each seed; write one CSV per finished λ."""
+    root = data.repo_root()
+    params = committed_parameters(root)
+    seeds = list(seeds if seeds is not None else params["seeds"])
+    out = out or root / "results" / "paper" / NOTEBOOK / "grid"
+    settings = settings_from(params)
+    train_all, _, test_all, _, desc = data.load_mnist(size=32, source=params["data_source"])
+    train_x, test_x = train_all[: params["n_train"]], test_all[: params["n_eval"]]
+    store = sweep_store(root / "build" / "store" / "paper" / NOTEBOOK, train_x, test_x, settings,
+                        n_samples_eval=params["n_samples_eval"], keep_maps=params["n_show"])
+    base = {"notebook": NOTEBOOK, "settings_from": f"results/paper/{NOTEBOOK}/meta.json",
+            "parameters": {**params, "seeds": seeds, "modes": [mode]}, "data": desc,
+            "train_images": len(train_x), "eval_images": len(test_x), "git_commit": _git_commit(),
+            "code_digest": code_digest("attrprior.papers.nb01_unsupervised_priors.sweep"),
+            "packages": _package_versions(), "python": sys.version.split()[0],
+            "device": f"cpu ({torch.get_num_threads()} torch threads per worker, {workers} workers)"}
+    written = []
+    groups = [("vae", [RunSpec("vae", s) for s in seeds])]
+    groups += [(f"{prior}_{lam:g}_{mode}", [RunSpec("prior", s, prior, lam, mode) for s in seeds])
+               for prior in PRIOR_NAMES for lam in block.get(prior, [])]
+    for name, runs in groups:
+        started = time.time()
+        frame = run_sweep(runs, train_x, test_x, settings, n_samples_eval=params["n_samples_eval"],
+                          keep_maps=params["n_show"], workers=workers, store=store).frame
+        path = out / f"{name}.csv"
+        _write_csv(frame, path, {**base, "runs": name, "wall_s": round(time.time() - started, 1),
+                                 "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
+        print(f"blocks: {name}: {len(frame)} models -> {path}", flush=True)
+        written.append(path)
+    return written
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="blocks", description=__doc__.split("\n\n")[0])
+    ap.add_argument("block", nargs="+", metavar="PRIOR=λ,λ", help="priors (tv, entropy, pearson) and their λ")
+    ap.add_argument("--mode", default="mu_only", choices=("mu_only", "full"))
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--seeds", default=None, help="comma-separated seeds (default: the committed run's)")
+    args = ap.parse_args(argv)
+    block = parse_block(args.block)
+    seeds = [int(s) for s in args.seeds.split(",")] if args.seeds else None
+    setup_device()
+    run_block(block, args.mode, max(1, args.workers), seeds)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Notebook 03b: the pixel total-variation attribution prior on MNIST (Erion et al. §2.3)."""

@@ -1,1 +1,0 @@
-"""Figure helpers shared by notebooks: one function per kind of figure."""

@@ -1,1 +1,0 @@
-"""attrprior.simulate: one module per family; import from the submodules directly."""

@@ -1,0 +1,120 @@
+"""Scoreboard and page generation (pure functions) and assembling the book sources."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from attrprior.compendium import book, scoreboard
+from tests.conftest import write_notebook
+
+
+def _claims(profile: str, *claims: dict) -> dict:
+    return {"provenance": {"paper": "Erion et al. 2021", "profile": profile, "notebook": "03_eg"},
+            "claims": list(claims)}
+
+
+C1 = {"id": "acc", "statement": "EG prior improves accuracy", "paper_value": "0.92 | 0.90", "measured": 0.9123456,
+      "spread": 0.004, "spread_kind": "sd", "seeds": [0, 1, 2], "test": "Welch t", "p_value": 0.0123,
+      "verdict": "partly reproduced", "reason": "smaller gain", "section": "results", "unit": ""}
+C2 = {"id": "n", "statement": "10,000 test images", "paper_value": "10,000", "measured": 10000.0,
+      "verdict": "reproduced", "section": "no-such-heading"}
+
+
+def test_scoreboard_markdown():
+    md = scoreboard.scoreboard_markdown(
+        [("03_eg", _claims("default", C1, C2))], [("03_eg", _claims("paper", C2))], "default",
+        anchors={"03_eg": {"results"}}, missing=["04_svae"])
+    lines = md.splitlines()
+    assert lines[0] == "# Claims scoreboard"
+    header = "| paper | claim | paper value | measured | verdict | profile | where |"
+    assert md.count(header) == 2  # the default-profile table and the paper-scale table
+    row = next(line for line in lines if "`acc`" in line)
+    assert "0.9123 ± 0.004 (sd)" in row and "3 seeds" in row and "p = 0.0123" in row
+    assert "{bdg-warning}`partly reproduced` smaller gain" in row
+    assert "0.92 \\| 0.90" in row  # pipes escaped inside cells
+    assert "[03_eg § results](notebooks/03_eg.ipynb#results)" in row
+    row2 = next(line for line in lines if "`n`" in line and "| default |" in line)
+    assert "10,000" in row2 and "[03_eg](notebooks/03_eg.ipynb)" in row2  # unknown anchor: plain link
+    assert "{bdg-success}`reproduced` 1" in md and "`04_svae`" in md
+    with_overrides = _claims("default", C2)
+    with_overrides["provenance"]["overrides"] = {"seeds": 3}
+    assert "| default with seeds=3 |" in scoreboard.scoreboard_markdown([("03_eg", with_overrides)])
+    paper_part = md.split("## Paper-scale results")[1]
+    assert "| paper |" in paper_part and "results/paper" in paper_part
+    on_cpu = _claims("paper", C2)
+    on_cpu["provenance"].update(device="cpu (2 cores)", overrides={"prior_batch": 60})
+    md = scoreboard.scoreboard_markdown([("03_eg", _claims("default", C2))], [("03_eg", on_cpu)])
+    assert "| default |" in md  # the device is named in the paper-scale table only
+    assert "| paper with prior_batch=60 on cpu (2 cores) |" in md.split("## Paper-scale results")[1]
+
+
+def test_scoreboard_empty():
+    md = scoreboard.scoreboard_markdown([], [], "smoke")
+    assert "No claims recorded yet" in md and "No paper-scale results" in md
+
+
+def test_helpers():
+    assert scoreboard.slugify("NHANES I") == "nhanes-i"
+    assert scoreboard.slugify("MERGE meta-features") == "merge-meta-features"
+    nb = {"cells": [{"cell_type": "markdown", "source": "# Title\n## Sub Section\n```\n# not a heading\n```"},
+                    {"cell_type": "code", "source": "# comment"}]}
+    assert scoreboard.notebook_anchors(nb) == {"title", "sub-section"}
+    assert scoreboard.fmt_number(3.0) == "3" and scoreboard.fmt_number(0.123456) == "0.1235"
+    assert scoreboard.shift_headings("# A\n```\n# code\n```\n## B", 2) == "### A\n```\n# code\n```\n#### B"
+    toc = book.toc_yaml(["00_data", "01_x"])
+    assert "root: intro" in toc and "- file: notebooks/01_x" in toc and "- file: scoreboard" in toc
+
+
+def test_methods_markdown():
+    metas = [{"notebook": "00_data", "wall_s": 12.5, "finished": "t", "parameters": {"n": 1}, "cache_key": "ab" * 32},
+             {"notebook": "01_x", "wall_s": 600, "finished": "t", "parameters": {}, "cache_key": "cd" * 32}]
+    md = scoreboard.methods_markdown("# Methods\n\ntext", metas, [("attr_bench", "# Bench\n\n## Speed\n|a|\n")])
+    assert "| 00_data | 12.5 s |" in md and "| 01_x | 10.0 min |" in md and "Total: 10.2 min" in md
+    assert "### attr_bench" in md and "#### Bench" in md and "##### Speed" in md
+
+
+def test_assemble(tmp_path: Path):
+    root = tmp_path
+    (root / "book").mkdir()
+    (root / "book" / "_config.yml").write_text("title: t\n")
+    (root / "book" / "intro.md").write_text("# Intro\n")
+    (root / "book" / "methods.md").write_text("# Methods\n")
+    write_notebook(root / "notebooks" / "00_data.ipynb", [("markdown", "# Data\n## Checksums", [])])
+    write_notebook(root / "notebooks" / "01_later.ipynb", [("markdown", "# Later", [])])
+    run = root / "build" / "runs" / "default" / "00_data"
+    write_notebook(run / "00_data.ipynb", [("markdown", "# Data\n## Checksums", []), ("code", "1", [])])
+    (run / "claims.json").write_text(json.dumps(_claims("default", {**C2, "section": "checksums"})))
+    (run / "meta.json").write_text(json.dumps({"notebook": "00_data", "wall_s": 3.0, "parameters": {}}))
+    (root / "results" / "paper" / "00_data").mkdir(parents=True)
+    (root / "results" / "paper" / "00_data" / "claims.json").write_text(json.dumps(_claims("paper", C2)))
+    (root / "benchmarks" / "results").mkdir(parents=True)
+    (root / "benchmarks" / "results" / "speed.md").write_text("| a |\n|---|\n| 1 |\n")
+
+    src = book.assemble("default", root, root / "build")
+    names = sorted(p.relative_to(src).as_posix() for p in src.rglob("*") if p.is_file())
+    assert names == ["_config.yml", "_toc.yml", "intro.md", "methods.md", "notebooks/00_data.ipynb",
+                     "notebooks/01_later.ipynb", "scoreboard.md"]
+    assert (src / "notebooks" / "00_data.ipynb").read_bytes() == (run / "00_data.ipynb").read_bytes()
+    score = (src / "scoreboard.md").read_text()
+    assert "notebooks/00_data.ipynb#checksums" in score and "`01_later`" in score
+    assert "### speed" in (src / "methods.md").read_text() and "| 00_data | 3.0 s |" in (src / "methods.md").read_text()
+
+    stamp = {p: p.stat().st_mtime_ns for p in src.rglob("*") if p.is_file()}
+    os.utime(src / "intro.md", ns=(1, 1))
+    stamp[src / "intro.md"] = 1
+    book.assemble("default", root, root / "build")  # unchanged: nothing rewritten
+    assert {p: p.stat().st_mtime_ns for p in src.rglob("*") if p.is_file()} == stamp
+    digest = book.source_digest(src)
+    (root / "notebooks" / "01_later.ipynb").unlink()
+    book.assemble("default", root, root / "build")
+    assert not (src / "notebooks" / "01_later.ipynb").exists() and book.source_digest(src) != digest
+
+
+def test_claims_link_to_myst_labels_with_ref_role():
+    nb = {"cells": [{"cell_type": "markdown", "source": "(nb09-result)=\n## Result\n"},
+                    {"cell_type": "code", "source": "(not-a-label)=\n"}]}
+    labels = {"09_x": scoreboard.notebook_labels(nb)}
+    assert labels["09_x"] == {"nb09-result"}
+    assert scoreboard.claim_link("09_x", "nb09-result", {}, labels=labels) == "{ref}`09_x § nb09-result <nb09-result>`"
+    assert scoreboard.claim_link("09_x", "missing", {"09_x": set()}, labels=labels) == "[09_x](notebooks/09_x.ipynb)"

@@ -1,0 +1,41 @@
+"""RunStore: results come back for the same job and context only; writes leave no partial files."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from attrprior.compendium.store import RunStore, fingerprint
+
+
+def test_round_trip_and_misses(tmp_path):
+    store = RunStore(tmp_path, {"lib": "abc", "epochs": 3})
+    job = {"kind": "vae", "seed": 0, "lam": 0.5}
+    assert store.get(job) is None and len(store) == 0
+    store.put(job, ({"recon": 1.5}, torch.ones(2, 2)))
+    row, maps = store.get(job)
+    assert row == {"recon": 1.5} and torch.equal(maps, torch.ones(2, 2)) and len(store) == 1
+    assert store.get({**job, "seed": 1}) is None
+    assert RunStore(tmp_path, {"lib": "abd", "epochs": 3}).get(job) is None  # context changed: never reused
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temp files left
+    assert oct(store.path(job).stat().st_mode)[-3:] != "600"  # the usual permissions, not mkstemp's
+
+
+def test_entry_for_another_job_under_the_same_name_is_not_used(tmp_path):
+    store = RunStore(tmp_path, {"lib": "abc"})
+    a, b = {"seed": 0}, {"seed": 1}
+    store.put(a, "result of a")
+    store.path(a).rename(store.path(b))  # a file that claims to be b's but holds a's job
+    assert store.get(b) is None
+
+
+def test_failed_write_leaves_nothing(tmp_path):
+    store = RunStore(tmp_path, {})
+    with pytest.raises(Exception):
+        store.put({"seed": 0}, lambda: None)  # a lambda cannot be pickled
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_fingerprint_follows_values_shape_and_dtype():
+    x = torch.arange(6.0)
+    assert fingerprint(x) == fingerprint(x.clone()) == fingerprint(x.numpy())
+    assert len({fingerprint(x), fingerprint(x + 1), fingerprint(x.view(2, 3)), fingerprint(x.double())}) == 4
