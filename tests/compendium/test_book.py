@@ -14,11 +14,14 @@ def _claims(profile: str, *claims: dict) -> dict:
             "claims": list(claims)}
 
 
-C1 = {"id": "acc", "statement": "EG prior improves accuracy", "paper_value": "0.92 | 0.90", "measured": 0.9123456,
-      "spread": 0.004, "spread_kind": "sd", "seeds": [0, 1, 2], "test": "Welch t", "p_value": 0.0123,
-      "verdict": "partly reproduced", "reason": "smaller gain", "section": "results", "unit": ""}
-C2 = {"id": "n", "statement": "10,000 test images", "paper_value": "10,000", "measured": 10000.0,
-      "verdict": "reproduced", "section": "no-such-heading"}
+C1 = {"id": "acc", "statement": "EG prior improves accuracy", "kind": "paper", "paper_value": "0.92 | 0.90",
+      "source_kind": "paper table", "source": "Table 2", "measured": 0.9123456, "seeds": [0, 1, 2],
+      "evidence": {"test": "Welch t", "p_value": 0.0123, "n": [3, 3], "ci": [0.001, 0.02], "power": 0.41},
+      "verdict": "partly reproduced", "reason": "smaller gain", "section": "results", "unit": "",
+      "data_kind": "stand-in"}
+C2 = {"id": "n", "statement": "10,000 test images", "kind": "check", "paper_value": "10,000",
+      "source_kind": "not in the paper", "measured": 10000.0, "verdict": "reproduced", "section": "no-such-heading",
+      "data_kind": "real"}
 
 
 def test_scoreboard_markdown():
@@ -27,16 +30,21 @@ def test_scoreboard_markdown():
         anchors={"03_eg": {"results"}}, missing=["04_svae"])
     lines = md.splitlines()
     assert lines[0] == "# Claims scoreboard"
-    header = "| paper | claim | paper value | measured | verdict | profile | where |"
+    header = "| paper | claim | kind | paper value (source) | measured | verdict | profile | where |"
     assert md.count(header) == 2  # the default-profile table and the paper-scale table
-    row = next(line for line in lines if "`acc`" in line)
-    assert "0.9123 ± 0.004 (sd)" in row and "3 seeds" in row and "p = 0.0123" in row
-    assert "{bdg-warning}`partly reproduced` smaller gain" in row
+    row = next(line for line in lines if "`acc`" in line and "|---" not in line and "| paper |" in line)
+    assert "0.9123 (n = 3 vs 3; Welch t, p = 0.012; 95% CI [0.001, 0.02]; power 41%" in row
+    assert "{bdg-warning}`partly reproduced` (stand-in) smaller gain" in row  # a stand-in verdict says so
+    assert "(paper table, Table 2)" in row
     assert "0.92 \\| 0.90" in row  # pipes escaped inside cells
     assert "[03_eg § results](notebooks/03_eg.ipynb#results)" in row
     row2 = next(line for line in lines if "`n`" in line and "| default |" in line)
     assert "10,000" in row2 and "[03_eg](notebooks/03_eg.ipynb)" in row2  # unknown anchor: plain link
-    assert "{bdg-success}`reproduced` 1" in md and "`04_svae`" in md
+    # the headline counts paper claims only; the check is counted apart
+    assert "Paper claims: {bdg-success}`reproduced` 0, {bdg-warning}`partly reproduced` 1" in md
+    assert "1 paper claim from 1 notebook; our 0 extensions and 1 data/software checks" in md
+    summary = next(line for line in lines if line.startswith("| Erion et al. 2021 (`03_eg`)"))
+    assert summary.endswith("| 0 | 1 |") and "`04_svae`" in md
     with_overrides = _claims("default", C2)
     with_overrides["provenance"]["overrides"] = {"seeds": 3}
     assert "| default with seeds=3 |" in scoreboard.scoreboard_markdown([("03_eg", with_overrides)])

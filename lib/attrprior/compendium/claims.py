@@ -3,6 +3,12 @@
 A notebook creates one :class:`ClaimRecorder` from its :class:`~attrprior.compendium.params.Config`,
 calls :meth:`ClaimRecorder.add` once per claim and :meth:`ClaimRecorder.save` at the end.
 The book's scoreboard is built from every ``claims.json`` these write.
+
+Every claim says what it is (:data:`KINDS`: a claim the *paper* makes, our *extension*, or a data/software
+*check*), where its paper value comes from (a :class:`Source`: the paper's text, a table, a figure read off,
+the reference code's results, or nowhere in the paper), what it ran on (:data:`DATA_KINDS`: real data, a
+*stand-in* — real inputs with a simulated outcome — or fully simulated data) and, when a test decides it, its
+statistics in one :class:`~attrprior.compendium.verdicts.Evidence` record with a confidence interval or a power.
 """
 from __future__ import annotations
 
@@ -20,32 +26,77 @@ from typing import Any, Sequence
 
 from attrprior.compendium.atomic import write_atomic
 from attrprior.compendium.params import Config
+from attrprior.compendium.verdicts import VERDICTS, Evidence, gate
 
-VERDICTS = ("reproduced", "partly reproduced", "not reproduced", "not tested")
 CLAIMS_FILE = "claims.json"
-_PACKAGES = ("torch", "torchvision", "numpy", "scipy", "scikit-learn", "captum", "shap", "gseapy", "pandas")
+KINDS = ("paper", "extension", "check")
+SOURCE_KINDS = ("paper text", "paper table", "paper figure", "reference code", "not in the paper")
+DATA_KINDS = ("real", "stand-in", "simulated")
+_PACKAGES = ("torch", "torchvision", "numpy", "scipy", "scikit-learn", "statsmodels", "captum", "shap", "gseapy",
+             "pandas")
 
 
 class ClaimError(ValueError):
     """A claim is incomplete or malformed."""
 
 
+@dataclass(frozen=True)
+class Source:
+    """Where a claim's paper value comes from: ``kind`` is one of :data:`SOURCE_KINDS`, ``where`` the section,
+    figure or table (or, for the reference code, which results)."""
+
+    kind: str
+    where: str = ""
+
+    def __post_init__(self) -> None:
+        if self.kind not in SOURCE_KINDS:
+            raise ClaimError(f"source kind {self.kind!r} is not one of {SOURCE_KINDS}")
+        if self.kind != "not in the paper" and not self.where:
+            raise ClaimError(f"a '{self.kind}' source must say where (section, figure, table or file)")
+
+    def __str__(self) -> str:
+        return f"{self.kind}, {self.where}" if self.where else self.kind
+
+
+def paper_text(where: str) -> Source:
+    """The paper's text states the value (``where``: section, e.g. "§4.1")."""
+    return Source("paper text", where)
+
+
+def paper_table(where: str) -> Source:
+    return Source("paper table", where)
+
+
+def paper_figure(where: str) -> Source:
+    """A value read off a figure of the paper (approximate by nature)."""
+    return Source("paper figure", where)
+
+
+def reference_code(where: str) -> Source:
+    """The authors' published code or its results, not the paper's text."""
+    return Source("reference code", where)
+
+
+NOT_IN_PAPER = Source("not in the paper")
+
+
 @dataclass
 class Claim:
     id: str
     statement: str
+    kind: str  # paper | extension | check
     paper_value: str
+    source_kind: str
+    source: str
     measured: float | str
     verdict: str
-    spread: float | None = None
-    spread_kind: str = ""  # "sd", "se", "IQR", "95% CI" ...
+    data_kind: str  # real | stand-in | simulated
+    data: str = ""
+    reason: str = ""
     unit: str = ""
     seeds: list[int] = field(default_factory=list)
-    test: str = ""
-    p_value: float | None = None
-    statistic: float | None = None
-    reason: str = ""
-    data: str = ""
+    evidence: dict[str, Any] | None = None
+    scale: str = ""
     section: str = ""  # anchor in the notebook, for the scoreboard link
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -61,15 +112,22 @@ def _finite_or_none(x: Any, name: str) -> float | None:
 
 
 class ClaimRecorder:
-    """Collects claims of one notebook run and writes them atomically."""
+    """Collects the claims of one notebook run and writes them atomically.
 
-    def __init__(self, cfg: Config, paper: str, data: str = "") -> None:
+    ``data_kind`` and ``data`` describe what the run ran on (a claim may override them); ``scale`` is one line
+    saying how big the run is (seeds, epochs, data size), added to the reason of every verdict short of
+    *reproduced* at a profile other than ``paper``, so a reader sees at once what a weak verdict rests on.
+    """
+
+    def __init__(self, cfg: Config, paper: str, data: str = "", data_kind: str = "", scale: str = "") -> None:
         self.cfg = cfg
         self.paper = paper
         self.data = data
+        self.data_kind = data_kind
+        self.scale = scale
         self.claims: list[Claim] = []
         self._start = time.time()
-        self._commit = _git_commit()  # the code this run started from, not whatever HEAD is when it ends
+        self._commit = git_commit()  # the code this run started from, not whatever HEAD is when it ends
         self.data_checksums: dict[str, str] = {}
 
     def note_data(self, name: str, sha256: str) -> None:
@@ -84,26 +142,42 @@ class ClaimRecorder:
         measured: float | str,
         verdict: str,
         *,
-        spread: float | None = None,
-        spread_kind: str = "",
-        seeds: Sequence[int] = (),
-        test: str = "",
-        p_value: float | None = None,
-        statistic: float | None = None,
+        kind: str,
+        source: Source,
+        evidence: Evidence | None = None,
         reason: str = "",
+        data_kind: str = "",
         data: str = "",
+        seeds: Sequence[int] = (),
         section: str = "",
         unit: str = "",
         **extra: Any,
     ) -> Claim:
-        """Add one claim. ``verdict`` must be one of :data:`VERDICTS`; a verdict other
-        than 'reproduced' needs a ``reason``."""
+        """Add one claim. The verdict passes through :func:`attrprior.compendium.verdicts.gate` (the
+        inconclusive rule) when the claim carries ``evidence``; a verdict other than 'reproduced' needs a reason."""
         if not id or not statement:
             raise ClaimError("a claim needs an id and a statement")
         if any(c.id == id for c in self.claims):
             raise ClaimError(f"duplicate claim id {id!r}")
         if verdict not in VERDICTS:
-            raise ClaimError(f"verdict {verdict!r} is not one of {VERDICTS}")
+            raise ClaimError(f"claim {id!r}: verdict {verdict!r} is not one of {VERDICTS}")
+        if kind not in KINDS:
+            raise ClaimError(f"claim {id!r}: kind {kind!r} is not one of {KINDS}")
+        if not isinstance(source, Source):
+            raise ClaimError(f"claim {id!r}: source must be a claims.Source (paper_text(...), ...), got {source!r}")
+        if kind == "paper" and source.kind == "not in the paper":
+            raise ClaimError(f"claim {id!r}: a paper claim must say where the paper makes it")
+        data_kind = data_kind or self.data_kind
+        if data_kind not in DATA_KINDS:
+            raise ClaimError(f"claim {id!r}: data kind {data_kind!r} is not one of {DATA_KINDS} "
+                             "(set it on the recorder or the claim)")
+        if extra.keys() & {"p_value", "statistic", "test", "spread", "spread_kind"}:
+            raise ClaimError(f"claim {id!r}: test statistics go in evidence=Evidence(...), not keyword arguments")
+        if evidence is not None and not isinstance(evidence, Evidence):
+            raise ClaimError(f"claim {id!r}: evidence must be a verdicts.Evidence")
+        if evidence is not None and evidence.ci is None and evidence.power is None and verdict != "not tested":
+            raise ClaimError(f"claim {id!r}: a statistical claim needs a confidence interval or a power in its evidence")
+        verdict, reason = gate(verdict, reason, evidence)
         if verdict != "reproduced" and not reason:
             raise ClaimError(f"claim {id!r}: verdict {verdict!r} needs a reason")
         if not isinstance(measured, str):
@@ -111,12 +185,14 @@ class ClaimRecorder:
             if value is None:
                 raise ClaimError(f"claim {id!r}: measured value is not finite ({measured!r})")
             measured = value
+        scale = self.scale if self.cfg.profile != "paper" else ""
+        if verdict not in ("reproduced", "not tested") and self.cfg.profile != "paper":
+            reason = f"{reason.rstrip()} [{self.cfg.profile} profile{': ' + self.scale if self.scale else ''}]"
         claim = Claim(
-            id=id, statement=statement, paper_value=str(paper_value), measured=measured,
-            verdict=verdict, spread=_finite_or_none(spread, "spread"), spread_kind=spread_kind,
-            unit=unit, seeds=[int(s) for s in seeds], test=test,
-            p_value=_finite_or_none(p_value, "p_value"), statistic=_finite_or_none(statistic, "statistic"),
-            reason=reason, data=data or self.data, section=section,
+            id=id, statement=statement, kind=kind, paper_value=str(paper_value), source_kind=source.kind,
+            source=source.where, measured=measured, verdict=verdict, data_kind=data_kind, data=data or self.data,
+            reason=reason, unit=unit, seeds=[int(s) for s in seeds],
+            evidence=evidence.to_dict() if evidence is not None else None, scale=scale, section=section,
             extra={k: _jsonable(v) for k, v in extra.items()},
         )
         self.claims.append(claim)
@@ -129,8 +205,10 @@ class ClaimRecorder:
             "profile": self.cfg.profile,
             "parameters": _jsonable(self.cfg.as_dict()),
             "overrides": _jsonable(self.cfg.overrides),
+            "data_kind": self.data_kind,
+            "scale": self.scale,
             "git_commit": self._commit,
-            "packages": _package_versions(),
+            "packages": package_versions(),
             "python": sys.version.split()[0],
             "platform": platform.platform(),
             "device": _device(),
@@ -149,8 +227,26 @@ class ClaimRecorder:
         """The claims as a pandas DataFrame, for display in the notebook."""
         import pandas as pd
 
-        cols = ["id", "paper_value", "measured", "spread", "test", "p_value", "verdict", "reason"]
-        return pd.DataFrame([asdict(c) for c in self.claims])[cols] if self.claims else pd.DataFrame(columns=cols)
+        cols = ["id", "kind", "paper_value", "measured", "verdict", "reason"]
+        rows = [{**asdict(c), "measured": _measured(c)} for c in self.claims]
+        return pd.DataFrame(rows)[cols] if rows else pd.DataFrame(columns=cols)
+
+
+def _measured(claim: Claim) -> str:
+    """``measured unit (test, p = …, power …)`` for the notebook's claims table."""
+    text = f"{claim.measured:.4g}" if isinstance(claim.measured, float) else str(claim.measured)
+    text += f" {claim.unit}" if claim.unit else ""
+    ev = claim.evidence
+    if ev:
+        parts = [f"n = {ev['n']}"]
+        if ev.get("p_value") is not None:
+            parts.append(f"p = {ev['p_value']:.2g}")
+        if ev.get("ci"):
+            parts.append(f"CI [{ev['ci'][0]:.3g}, {ev['ci'][1]:.3g}]")
+        if ev.get("power") is not None:
+            parts.append(f"power {ev['power']:.0%}")
+        text += " (" + ", ".join(parts) + ")"
+    return text
 
 
 def write_json_atomic(path: Path, payload: Any) -> Path:
@@ -187,7 +283,8 @@ def _jsonable(x: Any) -> Any:
     return repr(x)
 
 
-def _git_commit() -> str:
+def git_commit() -> str:
+    """The checked-out commit, with "+dirty" when tracked files differ from it."""
     try:
         out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
                              cwd=Path(__file__).resolve().parent)
@@ -199,7 +296,8 @@ def _git_commit() -> str:
         return "unknown"
 
 
-def _package_versions() -> dict[str, str]:
+def package_versions() -> dict[str, str]:
+    """Versions of the packages that shape results."""
     out = {}
     for name in _PACKAGES:
         try:

@@ -9,8 +9,10 @@ BADGES = {
     "reproduced": "bdg-success",
     "partly reproduced": "bdg-warning",
     "not reproduced": "bdg-danger",
+    "inconclusive": "bdg-info",
     "not tested": "bdg-secondary",
 }
+KIND_TITLES = {"paper": "paper claims", "extension": "our extensions", "check": "data and software checks"}
 
 ClaimsFile = tuple[str, Mapping[str, Any]]  # (notebook name, parsed claims.json)
 
@@ -68,20 +70,29 @@ def fmt_number(x: Any) -> str:
 
 
 def measured_text(claim: Mapping[str, Any]) -> str:
-    """``measured ± spread (kind) unit; n seeds; test p=...`` for one claim."""
+    """``measured unit (n; test, p = …; 95% CI […]; power …)`` for one claim."""
     text = fmt_number(claim.get("measured", ""))
-    if claim.get("spread") is not None:
-        kind = f" ({claim['spread_kind']})" if claim.get("spread_kind") else ""
-        text += f" ± {fmt_number(claim['spread'])}{kind}"
     if claim.get("unit"):
         text += f" {claim['unit']}"
+    ev = claim.get("evidence") or {}
     extras = []
-    if claim.get("seeds"):
-        extras.append(f"{len(claim['seeds'])} seed{'s' if len(claim['seeds']) != 1 else ''}")
-    if claim.get("test"):
-        p = claim.get("p_value")
-        extras.append(claim["test"] + (f", p = {p:.3g}" if p is not None else ""))
+    if ev.get("n") is not None:
+        n = ev["n"]
+        extras.append("n = " + (" vs ".join(map(str, n)) if isinstance(n, list) else str(n)))
+    if ev.get("test"):
+        p = ev.get("p_value")
+        extras.append(ev["test"] + (f", p = {p:.2g}" if p is not None else ""))
+    if ev.get("ci"):
+        extras.append(f"{ev.get('ci_level', 0.95):.0%} CI [{fmt_number(ev['ci'][0])}, {fmt_number(ev['ci'][1])}]")
+    if ev.get("power") is not None:
+        extras.append(f"power {ev['power']:.0%} at the paper's effect")
     return text + (f" ({'; '.join(extras)})" if extras else "")
+
+
+def data_tag(claim: Mapping[str, Any]) -> str:
+    """" (stand-in)" / " (simulated)" after a verdict that does not rest on real data."""
+    kind = claim.get("data_kind", "")
+    return f" ({kind})" if kind in ("stand-in", "simulated") else ""
 
 
 def verdict_badge(verdict: str) -> str:
@@ -107,8 +118,8 @@ def claims_table(files: Sequence[ClaimsFile], anchors: Mapping[str, set[str]] | 
                  show_device: bool = False) -> list[str]:
     """Markdown table lines, one row per claim, in notebook order (``show_device``: the profile column
     also names the machine the run was made on)."""
-    lines = ["| paper | claim | paper value | measured | verdict | profile | where |",
-             "|---|---|---|---|---|---|---|"]
+    lines = ["| paper | claim | kind | paper value (source) | measured | verdict | profile | where |",
+             "|---|---|---|---|---|---|---|---|"]
     for notebook, payload in files:
         prov = payload.get("provenance", {})
         profile = prov.get("profile", "")
@@ -118,20 +129,37 @@ def claims_table(files: Sequence[ClaimsFile], anchors: Mapping[str, set[str]] | 
             profile += f" on {prov['device']}"
         for c in payload.get("claims", []):
             statement = f"{c.get('statement', '')} (`{c.get('id', '')}`)"
-            verdict = verdict_badge(c.get("verdict", "")) + (f" {c['reason']}" if c.get("reason") else "")
-            row = [prov.get("paper", ""), statement, c.get("paper_value", ""), measured_text(c), verdict,
+            verdict = (verdict_badge(c.get("verdict", "")) + data_tag(c)
+                       + (f" {c['reason']}" if c.get("reason") else ""))
+            source = c.get("source_kind", "") + (f", {c['source']}" if c.get("source") else "")
+            paper_value = c.get("paper_value", "") + (f" ({source})" if source else "")
+            row = [prov.get("paper", ""), statement, c.get("kind", ""), paper_value, measured_text(c), verdict,
                    profile, claim_link(notebook, c.get("section", ""), anchors, link_prefix, labels)]
             lines.append("| " + " | ".join(cell(v) for v in row) + " |")
     return lines
 
 
-def verdict_counts(files: Iterable[ClaimsFile]) -> dict[str, int]:
-    """How many claims got each verdict (all verdicts listed, zeros included)."""
+def verdict_counts(files: Iterable[ClaimsFile], kind: str | None = None) -> dict[str, int]:
+    """How many claims (of ``kind``, or all) got each verdict (all verdicts listed, zeros included)."""
     counts = {v: 0 for v in BADGES}
     for _, payload in files:
         for c in payload.get("claims", []):
-            counts[c.get("verdict", "")] = counts.get(c.get("verdict", ""), 0) + 1
+            if kind is None or c.get("kind") == kind:
+                counts[c.get("verdict", "")] = counts.get(c.get("verdict", ""), 0) + 1
     return counts
+
+
+def summary_table(files: Sequence[ClaimsFile]) -> list[str]:
+    """Per notebook (paper): its paper claims by verdict, with extensions and checks counted apart."""
+    head = "| paper | " + " | ".join(verdict_badge(v) for v in BADGES) + " | extensions | checks |"
+    lines = [head, "|---|" + "---|" * (len(BADGES) + 2)]
+    for notebook, payload in files:
+        counts = verdict_counts([(notebook, payload)], "paper")
+        others = [sum(verdict_counts([(notebook, payload)], k).values()) for k in ("extension", "check")]
+        paper = payload.get("provenance", {}).get("paper", "") or notebook
+        row = [f"{paper} (`{notebook}`)", *[str(counts[v]) if counts[v] else "·" for v in BADGES], *map(str, others)]
+        lines.append("| " + " | ".join(cell(v) for v in row) + " |")
+    return lines
 
 
 def scoreboard_markdown(
@@ -144,16 +172,20 @@ def scoreboard_markdown(
     labels: Mapping[str, set[str]] | None = None,
 ) -> str:
     """The scoreboard page: every claim of the ``profile`` runs, then committed paper-scale claims."""
-    counts = verdict_counts(runs)
+    counts = verdict_counts(runs, "paper")
     total = sum(counts.values())
-    summary = ", ".join(f"{verdict_badge(v)} {n}" for v, n in counts.items() if n or v in BADGES)
+    apart = {k: sum(verdict_counts(runs, k).values()) for k in ("extension", "check")}
+    summary = ", ".join(f"{verdict_badge(v)} {n}" for v, n in counts.items())
     out = ["# Claims scoreboard", "",
-           f"Every claim recorded by the notebooks as executed for this book (profile `{profile}`): "
-           f"{total} claim{'s' if total != 1 else ''} from {len(runs)} notebook{'s' if len(runs) != 1 else ''}.",
-           "A verdict holds for the scale in the *profile* column; see the introduction for what each "
-           "profile means. The *where* link opens the notebook section with the evidence.", "",
-           f"Verdicts: {summary}", ""]
+           f"The papers' claims as re-run for this book (profile `{profile}`): {total} paper "
+           f"claim{'s' if total != 1 else ''} from {len(runs)} notebook{'s' if len(runs) != 1 else ''}; "
+           f"our {apart['extension']} extensions and {apart['check']} data/software checks are counted apart.",
+           "*Inconclusive* means the run could not tell the paper's effect from no effect (too little power); "
+           "*not reproduced* is kept for runs that could. A verdict on a *stand-in* (real inputs, simulated "
+           "outcome) or on *simulated* data is marked so: it describes the simulator, not the paper's data.", "",
+           f"Paper claims: {summary}", ""]
     if runs:
+        out += summary_table(runs) + [""]
         out += claims_table(runs, anchors, link_prefix, labels)
     else:
         out.append("No claims recorded yet.")

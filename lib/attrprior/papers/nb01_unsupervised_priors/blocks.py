@@ -23,7 +23,7 @@ import torch
 
 from attrprior.compendium.atomic import write_atomic
 from attrprior.compendium.cache import code_digest
-from attrprior.compendium.claims import _git_commit, _package_versions
+from attrprior.compendium.claims import git_commit, package_versions
 from attrprior.core import data
 from attrprior.core.training import setup_device
 from .sweep import PRIOR_NAMES, RunSpec, TrainSettings, run_sweep, sweep_store
@@ -82,9 +82,9 @@ def run_block(block: dict[str, list[float]], mode: str = "mu_only", workers: int
                         n_samples_eval=params["n_samples_eval"], keep_maps=params["n_show"])
     base = {"notebook": NOTEBOOK, "settings_from": f"results/paper/{NOTEBOOK}/meta.json",
             "parameters": {**params, "seeds": seeds, "modes": [mode]}, "data": desc,
-            "train_images": len(train_x), "eval_images": len(test_x), "git_commit": _git_commit(),
+            "train_images": len(train_x), "eval_images": len(test_x), "git_commit": git_commit(),
             "code_digest": code_digest("attrprior.papers.nb01_unsupervised_priors.sweep"),
-            "packages": _package_versions(), "python": sys.version.split()[0],
+            "packages": package_versions(), "python": sys.version.split()[0],
             "device": f"cpu ({torch.get_num_threads()} torch threads per worker, {workers} workers)"}
     written = []
     groups = [("vae", [RunSpec("vae", s) for s in seeds])]
