@@ -17,6 +17,12 @@ PARAMS  :=
 DRY     :=
 # DRY=1: print which notebooks would execute and why (which part of their cache key changed); run nothing.
 RUN_FLAGS := $(if $(DRY),--dry-run,)
+# User values reach the runner through the environment, never pasted into a shell line: $(value ...) keeps
+# make from expanding them (no $(shell ...) runs) and the recipe quotes them ("$$ATTRPRIOR_RUN_NB").
+export ATTRPRIOR_RUN_NB      := $(value NB)
+export ATTRPRIOR_RUN_PROFILE := $(value PROFILE)
+export ATTRPRIOR_RUN_PARAMS  := $(value PARAMS)
+unexport NB PROFILE PARAMS
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
 # pip prints one "Location ... is ignored" warning per missing local index entry; hide those.
 PIP_FILTER := { grep -v -e 'is ignored: it is neither a file nor a directory' || true; }
@@ -53,6 +59,7 @@ book: $(STAMP)
 
 # pytest exits 5 when it collects no tests: not a failure while the suite is empty.
 test: $(STAMP)
+	@$(PY) -m attrprior.run --check-data
 	@rc=0; $(PY) -m pytest tests/ -q || rc=$$?; \
 	  if [ $$rc -ne 0 ] && [ $$rc -ne 5 ]; then exit $$rc; fi
 ifneq ($(NOTEBOOKS),)
@@ -70,8 +77,8 @@ paper: $(STAMP)
 
 # One notebook, new parameters:  make run NB=01 PARAMS="tv_lambdas=0.01,0.1 seeds=0,1,2" [PROFILE=smoke]
 run: $(STAMP)
-	@test -n "$(NB)" || { echo 'usage: make run NB=<notebook> PARAMS="key=value ..." [PROFILE=...]' >&2; exit 2; }
-	$(PY) -m attrprior.run $(NB) --profile $(PROFILE) $(RUN_FLAGS) $(foreach p,$(PARAMS),-p '$(p)')
+	@test -n "$$ATTRPRIOR_RUN_NB" || { echo 'usage: make run NB=<notebook> PARAMS="key=value ..." [PROFILE=...]' >&2; exit 2; }
+	$(PY) -m attrprior.run "$$ATTRPRIOR_RUN_NB" --profile "$$ATTRPRIOR_RUN_PROFILE" --params "$$ATTRPRIOR_RUN_PARAMS" $(RUN_FLAGS)
 
 bench: $(STAMP)
 	@if [ -f benchmarks/run_all.py ]; then $(PY) benchmarks/run_all.py; \

@@ -14,8 +14,9 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
+from attrprior.compendium import environment
 from attrprior.compendium.params import PROFILES, NotebookSpec, ParameterError
-from attrprior.compendium.runner import KERNEL_NAME, plan, run_all, staleness
+from attrprior.compendium.runner import KERNEL_NAME, check_build_dir, default_build_dir, plan, run_all, staleness
 
 def _check_kernel(kernel_name: str) -> None:
     """Warn when the kernel would not run this interpreter (a stale user-level kernelspec)."""
@@ -38,6 +39,20 @@ def _describe(spec: NotebookSpec) -> str:
     return "\n".join(lines)
 
 
+def check_data() -> None:
+    """One clear message when shipped data are missing or corrupt, instead of a failure in every notebook."""
+    from attrprior.core.data import data_dir, manifest_files, verify_all
+
+    bad = [rel for rel, ok in verify_all().items() if not ok]
+    if bad:
+        folder = data_dir()
+        what = "is missing" if not folder.is_dir() else f"lacks or has corrupt copies of {len(bad)} file(s)"
+        files = manifest_files()
+        lines = [f"  {rel}: {files[rel].get('obtain') or files[rel].get('source', '')}" for rel in bad[:12]]
+        raise ParameterError(f"the shipped data folder {folder} {what}:\n" + "\n".join(lines)
+                             + "\nSet ATTRPRIOR_DATA_DIR to the folder holding them (see data/manifest.json).")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point (``python -m attrprior.run`` / ``attrprior-run``)."""
     ap = argparse.ArgumentParser(prog="attrprior-run", description=__doc__.split("\n\n")[0].strip())
@@ -45,6 +60,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--profile", default="default", help=f"one of {', '.join(PROFILES)} (default: default)")
     ap.add_argument("-p", "--param", action="append", default=[], metavar="KEY=VALUE",
                     help="override a parameter; lists as a,b,c; repeatable")
+    ap.add_argument("--params", default="", metavar="'K=V K=V'",
+                    help="several overrides in one string, separated by spaces (what `make run PARAMS=...` passes)")
+    ap.add_argument("--check-data", action="store_true", help="only check the shipped data files, then exit")
     ap.add_argument("--force", action="store_true", help="execute even if the cache says unchanged")
     ap.add_argument("--list", action="store_true", help="list notebooks with their parameters and exit")
     ap.add_argument("--dry-run", action="store_true",
@@ -53,7 +71,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--build-dir", type=Path, default=None, help="default: <repo>/build")
     args = ap.parse_args(argv)
     try:
-        jobs = plan(args.notebooks, args.profile, args.param)
+        if args.check_data:
+            check_data()
+            print("attrprior-run: every shipped data file is present and matches its checksum")
+            return 0
+        pairs = [*args.param, *args.params.split()]
+        jobs = plan(args.notebooks, args.profile, pairs)
+        device = environment.prepare() if not args.list else "cpu"
+        if not args.list:
+            check_data()
+        build_dir = check_build_dir(args.build_dir or default_build_dir()) if not (args.list or args.dry_run) \
+            else args.build_dir
     except ParameterError as err:
         print(f"attrprior-run: error: {err}", file=sys.stderr)
         return 2
@@ -64,22 +92,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         from attrprior.core.data import data_checksums
 
         checksums = data_checksums()
-        states = [staleness(j, args.build_dir, args.force, checksums=checksums)[0] for j in jobs]
+        states = [staleness(j, build_dir, args.force, checksums=checksums, device=device)[0] for j in jobs]
         print("\n".join(s.describe() for s in states))
         print(f"attrprior-run [{args.profile}]: {sum(s.execute for s in states)} of {len(states)} would execute")
         return 0
     _check_kernel(KERNEL_NAME)
     try:
-        results = run_all(jobs, args.build_dir, args.force, KERNEL_NAME, not args.no_progress)
+        results = run_all(jobs, build_dir, args.force, KERNEL_NAME, not args.no_progress, device)
     except KeyboardInterrupt:
         print("attrprior-run: interrupted; the unfinished run was discarded, earlier results kept", file=sys.stderr)
         return 130
-    failed = [r for r in results if r.status == "failed"]
+    failed = [r for r in results if r.status in ("failed", "busy")]
     summary = ", ".join(f"{r.name}: {r.status}" for r in results)
     print(f"attrprior-run [{args.profile}]: {summary}")
     if failed:
-        print(f"attrprior-run: {len(failed)} notebook(s) failed: {', '.join(r.name for r in failed)}",
-              file=sys.stderr)
+        print(f"attrprior-run: {len(failed)} notebook(s) failed or were busy: "
+              f"{', '.join(r.name for r in failed)}", file=sys.stderr)
         return 1
     return 0
 

@@ -139,7 +139,10 @@ def test_key_changes_with_data(setup):
 def test_key_parts_and_combine(setup):
     nb, lib = setup
     parts = cache.key_parts(nb, "smoke", {"x": 1}, lib, DATA)
-    assert set(parts) == {"version", "notebook", "params", "core", "compendium", "paper", "data", "committed"}
+    assert set(parts) == {"version", "notebook", "params", "core", "compendium", "paper", "data", "committed",
+                          "device"}
+    # a CPU result is never served for a GPU run (or the other way round)
+    assert cache.cache_key(nb, "smoke", {"x": 1}, lib, DATA, device="cuda") != key(nb, lib)
     assert cache.combine(parts) == key(nb, lib)
 
 

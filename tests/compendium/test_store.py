@@ -39,3 +39,15 @@ def test_fingerprint_follows_values_shape_and_dtype():
     x = torch.arange(6.0)
     assert fingerprint(x) == fingerprint(x.clone()) == fingerprint(x.numpy())
     assert len({fingerprint(x), fingerprint(x + 1), fingerprint(x.view(2, 3)), fingerprint(x.double())}) == 4
+
+
+def test_a_corrupt_entry_is_reported_and_recomputed(tmp_path):
+    """A damaged file names itself and the store, and is treated as missing (then replaced), not a raw zip error."""
+    store = RunStore(tmp_path, {"code": "abc"})
+    job = {"seed": 0}
+    store.put(job, "good")
+    store.path(job).write_bytes(b"PK\x03\x04 not a torch file")
+    with pytest.warns(UserWarning, match=f"run store {tmp_path}.*cannot be read.*run again"):
+        assert store.get(job) is None
+    store.put(job, "recomputed")
+    assert store.get(job) == "recomputed"

@@ -12,7 +12,8 @@ key = sha256 over named parts (kept in ``meta.json``, so ``--dry-run`` can say w
 * ``paper``     — the notebook's own subpackage ``attrprior/papers/nb<notebook>/`` (and the papers package's
   ``__init__``), never another paper's, so editing one paper re-runs one notebook;
 * ``data``      — the sha256 of every data file in the manifest as found on disk;
-* ``committed`` — the notebook's committed paper-profile results (``results/paper/<notebook>/``).
+* ``committed`` — the notebook's committed paper-profile results (``results/paper/<notebook>/``);
+* ``device``    — where the notebook trains (``cpu``, ``cuda``...; :func:`attrprior.compendium.environment.device_name`).
 
 :func:`code_digest` is the finer key of the run store: the source of a module and of every ``attrprior``
 module it imports (transitively) from the core and its own paper, so a trained model stays reusable while
@@ -33,7 +34,7 @@ RESULT_SHAPING = ("compendium/__init__.py", "compendium/params.py", "compendium/
 PART_LABELS = {
     "version": "cache format", "notebook": "notebook cells", "params": "parameters or profile",
     "core": "core library", "compendium": "claims/parameter machinery", "paper": "its paper's code",
-    "data": "data files", "committed": "committed paper-scale results",
+    "data": "data files", "committed": "committed paper-scale results", "device": "device",
 }
 
 
@@ -103,6 +104,7 @@ def key_parts(
     params: Mapping[str, Any],
     lib_root: Path = LIB_ROOT,
     checksums: Mapping[str, str] | None = None,
+    device: str = "cpu",
 ) -> dict[str, str]:
     """The named component hashes of a cache key (stored in ``meta.json``; compared by ``--dry-run``)."""
     from attrprior.compendium.committed import committed_digest
@@ -115,6 +117,7 @@ def key_parts(
         **layer_digests(notebook.stem, lib_root),
         "data": data_digest(checksums),
         "committed": committed_digest(notebook.stem, notebook.resolve().parent.parent),
+        "device": device,
     }
 
 
@@ -124,9 +127,10 @@ def cache_key(
     params: Mapping[str, Any],
     lib_root: Path = LIB_ROOT,
     checksums: Mapping[str, str] | None = None,
+    device: str = "cpu",
 ) -> str:
     """sha256 cache key of one notebook run (see the module docstring for what goes in)."""
-    return combine(key_parts(notebook, profile, params, lib_root, checksums))
+    return combine(key_parts(notebook, profile, params, lib_root, checksums, device))
 
 
 def combine(parts: Mapping[str, str]) -> str:

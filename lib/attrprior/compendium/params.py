@@ -62,10 +62,14 @@ class Param:
 
     def parse(self, text: str) -> Any:
         """Convert a command-line string to this parameter's type, then check it."""
+        if not isinstance(text, str):
+            raise ParameterError(f"parameter '{self.name}': expected text, got {type(text).__name__}")
         items = [t.strip() for t in text.split(",")] if self.many else [text.strip()]
+        if any(t == "" for t in items):
+            raise ParameterError(f"parameter '{self.name}': empty value in {text!r} (expected {self.describe()})")
         try:
-            values = [self._parse_one(t) for t in items if t != ""]
-        except ValueError:
+            values = [self._parse_one(t) for t in items]
+        except (ValueError, OverflowError):
             raise ParameterError(
                 f"parameter '{self.name}': cannot read {text!r} as {self.describe()}"
             ) from None
@@ -94,7 +98,12 @@ class Param:
                 )
             if len(value) == 0:
                 raise ParameterError(f"parameter '{self.name}' must not be empty ({self.describe()})")
-            return [self._check_one(v) for v in value]
+            values = [self._check_one(v) for v in value]
+            repeated = sorted({repr(v) for v in values if values.count(v) > 1})
+            if repeated:  # e.g. seeds=0,0 would count one model twice and fake significance
+                raise ParameterError(f"parameter '{self.name}' lists {', '.join(repeated)} more than once; "
+                                     "each value may appear once")
+            return values
         return self._check_one(value)
 
     def _check_one(self, value: Any) -> Any:
@@ -108,6 +117,8 @@ class Param:
             )
         if self.type is float and value != value:  # NaN
             raise ParameterError(f"parameter '{self.name}' must not be NaN ({self.describe()})")
+        if self.type is float and value in (float("inf"), float("-inf")):
+            raise ParameterError(f"parameter '{self.name}' must be finite, got {value!r} ({self.describe()})")
         if self.choices is not None and value not in self.choices:
             raise ParameterError(f"parameter '{self.name}' = {value!r} is not allowed: {self.describe()}")
         if self.low is not None and value < self.low or self.high is not None and value > self.high:
@@ -218,9 +229,11 @@ def get_spec(notebook: str) -> NotebookSpec:
     table = specs()
     if notebook in table:
         return table[notebook]
-    hits = [n for n in table if n.startswith(notebook)]
+    hits = sorted(n for n in table if n.startswith(notebook))
     if len(hits) == 1:
         return table[hits[0]]
+    if hits:
+        raise ParameterError(f"ambiguous notebook '{notebook}': {', '.join(hits)}; give more of the name")
     raise ParameterError(f"unknown notebook '{notebook}'; known: {', '.join(sorted(table))}")
 
 
@@ -246,6 +259,8 @@ def parse_overrides(notebook: str, pairs: Iterable[str]) -> dict[str, Any]:
             raise ParameterError(f"expected key=value, got {pair!r}")
         key, text = pair.split("=", 1)
         key = key.strip()
+        if key in out:
+            raise ParameterError(f"parameter '{key}' is given more than once")
         if key == "profile":
             out["profile"] = check_profile(text.strip())
             continue

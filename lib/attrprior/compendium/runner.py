@@ -66,7 +66,7 @@ class Job:
 
 @dataclass
 class RunResult:
-    """What happened to one job: ``status`` is 'executed', 'cached' or 'failed'."""
+    """What happened to one job: ``status`` is 'executed', 'cached', 'failed' or 'busy' (another process had it)."""
 
     name: str
     profile: str
@@ -182,11 +182,12 @@ def staleness(
     force: bool = False,
     lib_root: Path = cache.LIB_ROOT,
     checksums: Mapping[str, str] | None = None,
+    device: str = "cpu",
 ) -> tuple[Staleness, dict[str, str]]:
     """Decide, without executing anything, whether ``job`` would run; also return its key parts."""
     build_dir = Path(build_dir) if build_dir is not None else default_build_dir()
     final = build_dir / "runs" / job.profile / job.name
-    parts = cache.key_parts(job.path, job.profile, job.params, lib_root, checksums)
+    parts = cache.key_parts(job.path, job.profile, job.params, lib_root, checksums, device)
     meta = read_meta(final)
     if meta is None or not (final / f"{job.name}.ipynb").is_file():
         reasons = ["no previous run"]
@@ -209,18 +210,85 @@ def run_job(
     lib_root: Path = cache.LIB_ROOT,
     checksums: Mapping[str, str] | None = None,
     log=print,
+    device: str = "cpu",
 ) -> RunResult:
-    """Execute one job unless its cache key is unchanged. Failures return status 'failed';
-    KeyboardInterrupt is re-raised, after the temp folder is removed."""
+    """Execute one job unless its cache key is unchanged. Failures return status 'failed'; a notebook and
+    profile already being run by another process return 'busy'. KeyboardInterrupt is re-raised, after the temp
+    folder is removed."""
     build_dir = Path(build_dir) if build_dir is not None else default_build_dir()
     runs = build_dir / "runs" / job.profile
     final = runs / job.name
-    state, parts = staleness(job, build_dir, force, lib_root, checksums)
+    runs.mkdir(parents=True, exist_ok=True)
+    with notebook_lock(runs, job.name) as held:
+        if not held:
+            log(f"{job.name} [{job.profile}]: another process is running this notebook at this profile; "
+                "not started (its result will be the one kept)")
+            return RunResult(job.name, job.profile, "busy", final)
+        remove_stale_temps(runs, job.name)
+        return _run_locked(job, build_dir, runs, final, force, kernel_name, progress, lib_root, checksums, log,
+                           device)
+
+
+@contextmanager
+def notebook_lock(runs: Path, name: str) -> Iterator[bool]:
+    """An exclusive, non-blocking lock on ``runs/.<name>.lock``; yields whether it was taken. The lock dies
+    with its process, so a killed run never leaves it held."""
+    import fcntl
+
+    with open(runs / f".{name}.lock", "a") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def remove_stale_temps(runs: Path, name: str) -> list[Path]:
+    """Remove temp and trash folders of ``name`` left by a killed run (call with the notebook's lock held)."""
+    stale = [p for pattern in (f".tmp-{name}-*", f".old-{name}-*") for p in runs.glob(pattern) if p.is_dir()]
+    for path in stale:
+        shutil.rmtree(path, ignore_errors=True)
+    return stale
+
+
+def check_build_dir(build_dir: Path) -> Path:
+    """Refuse, with a clear message, a build folder that is a file or cannot be written to."""
+    build_dir = Path(build_dir)
+    if build_dir.exists() and not build_dir.is_dir():
+        raise ParameterError(f"build folder {build_dir} exists and is not a folder; pass --build-dir <folder>")
+    try:
+        build_dir.mkdir(parents=True, exist_ok=True)
+        probe = Path(tempfile.mkstemp(prefix=".write-test-", dir=build_dir)[1])
+        probe.unlink()
+    except OSError as err:
+        raise ParameterError(f"cannot write to the build folder {build_dir} ({err.strerror or err}); "
+                             "fix its permissions or pass --build-dir <writable folder>") from None
+    return build_dir
+
+
+def failure_summary(err: BaseException, limit: int = 2000) -> str:
+    """What failed, first: the notebook cell and its error (papermill's), then the tail of the message."""
+    head = ""
+    if getattr(err, "ename", None):
+        source = (getattr(err, "source", "") or "").strip().splitlines()
+        first = f" `{source[0][:80]}`" if source else ""
+        head = f"cell [{getattr(err, 'exec_count', '?')}]{first} raised {err.ename}: {str(err.evalue)[:500]}"
+    msg = f"{type(err).__name__}: {err}".strip()
+    tail = msg if len(msg) <= limit else "…" + msg[-limit:]
+    return f"{head}\n{tail}" if head else tail
+
+
+def _run_locked(job: Job, build_dir: Path, runs: Path, final: Path, force: bool, kernel_name: str, progress: bool,
+                lib_root: Path, checksums: Mapping[str, str] | None, log, device: str) -> RunResult:
+    state, parts = staleness(job, build_dir, force, lib_root, checksums, device)
     key = cache.combine(parts)
     if not state.execute:
         log(f"{job.name} [{job.profile}]: cached ({final})")
         return RunResult(job.name, job.profile, "cached", final, (read_meta(final) or {}).get("wall_s", 0.0))
-    runs.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{job.name}-", dir=runs))
     os.chmod(tmp, 0o755)  # mkdtemp makes it private; the result folder should be readable like any other
     output = tmp / f"{job.name}.ipynb"
@@ -247,16 +315,17 @@ def run_job(
         shutil.rmtree(tmp, ignore_errors=True)
         if not isinstance(err, Exception):  # KeyboardInterrupt, SystemExit
             raise
-        msg = f"{type(err).__name__}: {err}".strip()
+        msg = failure_summary(err)
         where = f"; executed copy at {failed}" if failed.is_file() else ""
-        log(f"{job.name} [{job.profile}]: FAILED — {msg[-2000:]}{where}; previous result (if any) kept")
-        return RunResult(job.name, job.profile, "failed", final, round(time.time() - started, 2), msg)
+        log(f"{job.name} [{job.profile}]: FAILED — {msg}{where}; previous result (if any) kept")
+        return RunResult(job.name, job.profile, "failed", final, round(time.time() - started, 2),
+                         f"{type(err).__name__}: {err}")
     log(f"{job.name} [{job.profile}]: executed in {wall:.1f} s -> {final}")
     return RunResult(job.name, job.profile, "executed", final, wall)
 
 
 def run_all(jobs: Sequence[Job], build_dir: Path | None = None, force: bool = False,
-            kernel_name: str = KERNEL_NAME, progress: bool = True) -> list[RunResult]:
+            kernel_name: str = KERNEL_NAME, progress: bool = True, device: str = "cpu") -> list[RunResult]:
     """Run jobs in order with a progress bar across notebooks; keep going after a failure."""
     from tqdm.auto import tqdm
 
@@ -267,5 +336,6 @@ def run_all(jobs: Sequence[Job], build_dir: Path | None = None, force: bool = Fa
     bar = tqdm(jobs, desc="notebooks", unit="nb", disable=not progress or len(jobs) < 2, file=sys.stderr)
     for job in bar:
         bar.set_postfix_str(job.name)
-        results.append(run_job(job, build_dir, force, kernel_name, progress, checksums=checksums, log=tqdm.write))
+        results.append(run_job(job, build_dir, force, kernel_name, progress, checksums=checksums, log=tqdm.write,
+                               device=device))
     return results

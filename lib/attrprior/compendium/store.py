@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import warnings
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -54,7 +55,14 @@ class RunStore:
         path = self.path(job)
         if not path.is_file():
             return None
-        entry = torch.load(path, weights_only=False)
+        try:
+            entry = torch.load(path, weights_only=False)
+        except Exception as err:  # noqa: BLE001 - a damaged entry is recomputed, never trusted
+            warnings.warn(f"run store {self.folder}: entry {path.name} cannot be read ({type(err).__name__}: "
+                          f"{str(err)[:120]}); the job is run again and the entry replaced", stacklevel=2)
+            return None
+        if not isinstance(entry, dict):
+            return None
         if entry.get("job") != _plain(job) or entry.get("context") != self.context:
             return None
         return entry["result"]
