@@ -1,11 +1,14 @@
-"""Attribution benchmark (notebook 03a): data generators, keep/remove metrics, MLP builders, runner."""
+"""Attribution benchmark (notebook 03a): data generators, keep/remove metrics, MLP builders, runner, verdict rules."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import torch
 
+from attrprior.compendium.verdicts import Evidence
+from attrprior.papers.nb03a_attribution_benchmark import benchstats as AS
 from attrprior.papers.nb03a_attribution_benchmark import experiment as AB
+from attrprior.papers.nb03a_attribution_benchmark import verdicts as AV
 from attrprior.papers.nb03a_attribution_benchmark import metrics as MB
 from attrprior.core.models.mlp import StackedMLP, mlp
 from attrprior.papers.nb03a_attribution_benchmark.datasets import correlated_groups60, group_correlation, independent_linear60, make_dataset
@@ -198,3 +201,130 @@ def test_split_sizes():
     assert len(tr) == 900 and len(te) == 100 and not set(tr) & set(te)
     with pytest.raises(ValueError):
         AB.split(10, 10, 0)
+
+
+# --------------------------------------------------------------------------- verdict rules (synthetic numbers)
+def _ev(effect, p, ci, target=0.02, power=0.95, n=10):
+    return Evidence(test="t", effect=effect, n=n, p_value=p, ci=ci, target=target, power=power)
+
+
+def test_eg_first_rule_every_outcome():
+    lead = _ev(0.02, 1e-4, (0.015, 0.025))
+    assert AV.eg_first(lead, 12, 0, 18) == ("reproduced", "EG ahead of the runner-up on 12, behind on 0 of 18 metrics")
+    assert AV.eg_first(lead, 12, 1, 18)[0] == "reproduced"  # "nearly all": one metric behind is allowed
+    assert AV.eg_first(lead, 10, 3, 18)[0] == "partly reproduced"
+    assert AV.eg_first(lead, 2, 10, 18)[0] == "not reproduced"  # behind on more than half
+    assert AV.eg_first(_ev(-0.02, 1e-3, (-0.03, -0.01)), 0, 5, 18)[0] == "not reproduced"
+    # not significant, but the run had the power and its CI excludes the paper's lead
+    assert AV.eg_first(_ev(0.001, 0.3, (-0.002, 0.004), power=0.99), 1, 0, 18)[0] == "not reproduced"
+    verdict, reason = AV.eg_first(_ev(0.005, 0.2, (-0.01, 0.03), power=0.3), 1, 0, 18)
+    assert verdict == "inconclusive" and ("power" in reason or "CI" in reason)
+    assert AV.eg_first(None, 0, 0, 18)[0] == "inconclusive"  # one seed
+
+
+def test_eg_first_reason_flags_a_smaller_lead_than_the_papers():
+    _, reason = AV.eg_first(_ev(0.004, 1e-6, (0.003, 0.005), target=0.027), 13, 0, 18)
+    assert "smaller than in the paper" in reason
+    _, reason = AV.eg_first(_ev(0.03, 1e-6, (0.02, 0.04), target=0.027), 13, 0, 18)
+    assert "smaller" not in reason and "larger" not in reason
+
+
+def test_eg_beats_ig_rule_every_outcome():
+    def ev(wins, power=0.99):
+        from scipy import stats
+        p = stats.binomtest(wins, 18, 0.5, alternative="greater").pvalue
+        ci = stats.binomtest(wins, 18).proportion_ci(method="exact")
+        return Evidence(test="binomial", effect=wins / 18 - 0.5, n=18, p_value=p, ci=(ci.low - 0.5, ci.high - 0.5),
+                        target=17 / 18 - 0.5, power=power)
+    assert AV.eg_beats_ig(ev(17), 17, 18) == ("reproduced", "")
+    assert AV.eg_beats_ig(ev(10), 10, 18)[0] == "partly reproduced"
+    assert AV.eg_beats_ig(ev(4), 4, 18)[0] == "not reproduced"
+    assert AV.eg_beats_ig(ev(10, power=0.4), 10, 18)[0] == "inconclusive"
+
+
+def test_binomial_power():
+    assert AS.binomial_power(18, 0.5) <= 0.05  # at H0 the power is the test's size
+    assert AS.binomial_power(18, 17 / 18) > 0.99
+    assert AS.binomial_power(18, 0.6) < AS.binomial_power(18, 0.8) < AS.binomial_power(18, 0.95)
+    assert AS.binomial_power(3, 0.9) == 0.0  # 3 trials can never reach p < 0.05
+
+
+def _margin(effect, p, ci, target=0.08, power=0.99):
+    return Evidence(test="margin", effect=effect, n=10, p_value=p, ci=ci, target=target, power=power)
+
+
+def test_ig_close_behind_rule_every_outcome():
+    good = _margin(0.09, 1e-8, (0.085, 0.095))
+    assert AV.ig_close_behind(0.01, 1.0, good) == ("reproduced", "")
+    assert AV.ig_close_behind(0.01, 0.5, good)[0] == "partly reproduced"
+    bad = _margin(-0.10, 1.0, (-0.12, -0.08))  # the gap is clearly above 0.10 in every seed
+    assert AV.ig_close_behind(0.2, 0.5, bad)[0] == "not reproduced"
+    assert AV.ig_close_behind(0.2, 0.9, bad)[0] == "partly reproduced"
+    noisy = _margin(-0.01, 0.6, (-0.2, 0.18), power=0.2)
+    assert AV.ig_close_behind(0.11, 0.5, noisy)[0] == "inconclusive"
+    assert AV.ig_close_behind(0.11, 0.5, None)[0] == "inconclusive"  # one seed
+
+
+def test_baselines_far_behind_rule_every_outcome():
+    bad = _margin(-0.2, 1.0, (-0.25, -0.15), target=0.2)
+    assert AV.baselines_far_behind(0.05, 1.0, None) == ("reproduced", "")
+    assert AV.baselines_far_behind(0.4, 0.8, bad)[0] == "partly reproduced"
+    assert AV.baselines_far_behind(0.6, 0.3, bad)[0] == "not reproduced"
+    noisy = _margin(-0.05, 0.7, (-0.4, 0.3), target=0.2, power=0.3)
+    assert AV.baselines_far_behind(0.3, 0.3, noisy)[0] == "inconclusive"
+    assert AV.baselines_far_behind(0.3, 0.3, None)[0] == "inconclusive"
+
+
+# --------------------------------------------------------------------------- statistics and claims on fake scores
+def _fake_scores(n_seeds, eg_minus_ig, noise=0.01, seed=0):
+    """Long score table of both data sets: IG at the paper's value plus noise, EG ``eg_minus_ig`` above it."""
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    rows = []
+    for key, table in AB.PAPER_TABLES.items():
+        for s in range(n_seeds):
+            for m in AB.METHODS:
+                for code in MB.METRIC_CODES:
+                    base = table.loc["integrated_gradients" if m == "expected_gradients" else m, code]
+                    value = base + (eg_minus_ig if m == "expected_gradients" else 0) + noise * rng.standard_normal()
+                    rows.append({"dataset": key, "seed": s, "method": m, "metric": code, "value": value, "key": key})
+    return pd.DataFrame(rows)
+
+
+def test_eg_first_stats_see_a_clear_lead_and_no_lead():
+    lead = AS.eg_first_stats(_fake_scores(8, 0.05), "correlated_groups60")
+    assert lead.n_ahead == 18 and lead.n_behind == 0 and lead.pooled.significant() and lead.pooled.effect > 0
+    assert AV.eg_first(lead.pooled, lead.n_ahead, lead.n_behind, lead.n_metrics)[0] == "reproduced"
+    none = AS.eg_first_stats(_fake_scores(8, 0.0), "correlated_groups60")
+    assert none.n_ahead <= 3 and abs(none.pooled.effect) < 0.01
+    assert AV.eg_first(none.pooled, none.n_ahead, none.n_behind, none.n_metrics)[0] != "reproduced"
+    one = AS.eg_first_stats(_fake_scores(1, 0.05), "correlated_groups60")
+    assert one.pooled is None and one.lead > 0
+
+
+def test_rejudge_rebuilds_every_claim_from_the_scores(tmp_path):
+    import json
+
+    from attrprior.papers.nb03a_attribution_benchmark import rejudge as R
+
+    scores = _fake_scores(4, 0.05)
+    scores.to_csv(tmp_path / R.SCORES_FILE, index=False)
+    params = {"profile": "paper", "seeds": [0, 1, 2, 3], "datasets": list(AB.PAPER_TABLES), "data_seed": 0,
+              "epochs": 30, "eg_samples": 200, "ig_steps": 50, "tie_fraction": 0.01}
+    old = {"provenance": {"notebook": "03a_attribution_benchmark", "profile": "paper", "parameters": params,
+                          "git_commit": "abc", "finished": "then"},
+           "claims": [{"id": "eg-first-correlated_groups60", "verdict": "reproduced"}]}
+    (tmp_path / "claims.json").write_text(json.dumps(old))
+    R.rejudge(tmp_path, when="now")
+    new = json.loads((tmp_path / "claims.json").read_text())
+    assert new["provenance"]["git_commit"] == "abc" and new["provenance"]["rejudged"]["on"] == "now"
+    assert new["provenance"]["rejudged"]["verdicts_before"] == {"eg-first-correlated_groups60": "reproduced"}
+    by_id = {c["id"]: c for c in new["claims"]}
+    assert len(by_id) == 6 and all(c["data_kind"] == "simulated" and c["source_kind"] for c in new["claims"])
+    assert by_id["eg-beats-ig-independent_linear60"]["kind"] == "extension"
+    assert by_id["eg-first-correlated_groups60"]["verdict"] == "reproduced"
+    assert by_id["eg-first-correlated_groups60"]["evidence"]["ci"] is not None
+    R.rejudge(tmp_path, when="later")  # a second pass keeps the verdicts from before the first
+    again = json.loads((tmp_path / "claims.json").read_text())
+    assert again["provenance"]["rejudged"]["verdicts_before"] == {"eg-first-correlated_groups60": "reproduced"}
