@@ -27,34 +27,44 @@ C2 = {"id": "n", "statement": "10,000 test images", "kind": "check", "paper_valu
 def test_scoreboard_markdown():
     md = scoreboard.scoreboard_markdown(
         [("03_eg", _claims("default", C1, C2))], [("03_eg", _claims("paper", C2))], "default",
-        anchors={"03_eg": {"results"}}, missing=["04_svae"])
+        anchors={"03_eg": {"results"}}, missing=["04_svae"], labels={"03_eg": {"nb03-paper-scale"}},
+        downloads={"runs": {"03_eg": "claims/runs/03_eg.json"}}, figure="_static/m.png")
     lines = md.splitlines()
     assert lines[0] == "# Claims scoreboard"
-    header = "| paper | claim | kind | paper value (source) | measured | verdict | profile | where |"
-    assert md.count(header) == 2  # the default-profile table and the paper-scale table
-    row = next(line for line in lines if "`acc`" in line and "|---" not in line and "| paper |" in line)
-    assert "0.9123 (n = 3 vs 3; Welch t, p = 0.012; 95% CI [0.001, 0.02]; power 41%" in row
-    assert "{bdg-warning}`partly reproduced` (stand-in) smaller gain" in row  # a stand-in verdict says so
-    assert "(paper table, Table 2)" in row
-    assert "0.92 \\| 0.90" in row  # pipes escaped inside cells
+    header = "| claim | verdict | measured | evidence |"
+    assert md.count(header) == 2  # one compact table per notebook: the default run and the paper-scale run
+    row = next(line for line in lines if "`acc`" in line and line.startswith("| EG prior"))
+    assert row.count("|") == 5  # four narrow columns: the verdict stays in view
+    assert "{bdg-warning}`partly reproduced` (stand-in)" in row  # a stand-in verdict says so
     assert "[03_eg § results](notebooks/03_eg.ipynb#results)" in row
-    row2 = next(line for line in lines if "`n`" in line and "| default |" in line)
-    assert "10,000" in row2 and "[03_eg](notebooks/03_eg.ipynb)" in row2  # unknown anchor: plain link
+    detail = next(line for line in lines if line.startswith("- **`acc`**"))
+    assert "0.92 \\| 0.90" not in detail and "(paper table, Table 2)" in detail and "smaller gain" in detail
+    assert "n = 3 vs 3; Welch t, p = 0.012; 95% CI [0.001, 0.02]; power 41%" in detail
+    row2 = next(line for line in lines if "`n`" in line and line.startswith("| 10,000"))
+    assert "[03_eg](notebooks/03_eg.ipynb)" in row2  # unknown anchor: plain link
     # the headline counts paper claims only; the check is counted apart
     assert "Paper claims: {bdg-success}`reproduced` 0, {bdg-warning}`partly reproduced` 1" in md
     assert "1 paper claim from 1 notebook; our 0 extensions and 1 data/software checks" in md
     summary = next(line for line in lines if line.startswith("| Erion et al. 2021 (`03_eg`)"))
     assert summary.endswith("| 0 | 1 |") and "`04_svae`" in md
+    assert "```{figure} _static/m.png" in md and "{download}`claims JSON <claims/runs/03_eg.json>`" in md
+    paper_part = md.split("## Paper-scale results")[1]
+    assert "{ref}`03_eg § nb03-paper-scale <nb03-paper-scale>`" in paper_part  # paper rows link to the paper run
     with_overrides = _claims("default", C2)
     with_overrides["provenance"]["overrides"] = {"seeds": 3}
-    assert "| default with seeds=3 |" in scoreboard.scoreboard_markdown([("03_eg", with_overrides)])
-    paper_part = md.split("## Paper-scale results")[1]
-    assert "| paper |" in paper_part and "results/paper" in paper_part
+    assert "Profile: default with seeds=3." in scoreboard.scoreboard_markdown([("03_eg", with_overrides)])
     on_cpu = _claims("paper", C2)
     on_cpu["provenance"].update(device="cpu (2 cores)", overrides={"prior_batch": 60})
     md = scoreboard.scoreboard_markdown([("03_eg", _claims("default", C2))], [("03_eg", on_cpu)])
-    assert "| default |" in md  # the device is named in the paper-scale table only
-    assert "| paper with prior_batch=60 on cpu (2 cores) |" in md.split("## Paper-scale results")[1]
+    assert "Profile: default." in md  # the device is named in the paper-scale section only
+    assert "Profile: paper with prior_batch=60 on cpu (2 cores)." in md.split("## Paper-scale results")[1]
+
+
+def test_verdict_matrix_draws_a_png(tmp_path):
+    from attrprior.compendium.verdict_figure import verdict_matrix
+
+    path = verdict_matrix([("03_eg", _claims("default", C1, C2))], [], tmp_path / "m.png")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_scoreboard_empty():
@@ -101,7 +111,8 @@ def test_assemble(tmp_path: Path):
 
     src = book.assemble("default", root, root / "build")
     names = sorted(p.relative_to(src).as_posix() for p in src.rglob("*") if p.is_file())
-    assert names == ["_config.yml", "_toc.yml", "intro.md", "methods.md", "notebooks/00_data.ipynb",
+    assert names == ["_config.yml", "_static/verdict_matrix.png", "_toc.yml", "claims/paper/00_data.json",
+                     "claims/runs/00_data.json", "intro.md", "methods.md", "notebooks/00_data.ipynb",
                      "notebooks/01_later.ipynb", "scoreboard.md"]
     assert (src / "notebooks" / "00_data.ipynb").read_bytes() == (run / "00_data.ipynb").read_bytes()
     score = (src / "scoreboard.md").read_text()

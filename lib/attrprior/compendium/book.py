@@ -114,9 +114,17 @@ def assemble(profile: str = "default", root: Path | None = None, build_dir: Path
         nb = info["executed"].get(name, root / "notebooks" / f"{name}.ipynb")
         wanted[src / "notebooks" / f"{name}.ipynb"] = nb.read_bytes()
     wanted[src / "_toc.yml"] = toc_yaml(info["names"]).encode()
+    downloads: dict[str, dict[str, str]] = {"runs": {}, "paper": {}}
+    for kind, files in (("runs", info["claims"]), ("paper", info["paper"])):
+        for name, payload in files:
+            rel = f"claims/{kind}/{name}.json"
+            wanted[src / rel] = json.dumps(payload, indent=1).encode()
+            downloads[kind][name] = rel
+    figure = "_static/verdict_matrix.png"
+    wanted[src / figure] = _matrix_png(info["claims"], info["paper"], profile)
     wanted[src / "scoreboard.md"] = scoreboard.scoreboard_markdown(
         info["claims"], info["paper"], profile, info["anchors"], info["missing"],
-        labels=info["labels"]).encode()
+        labels=info["labels"], downloads=downloads, figure=figure).encode()
     base = (book / "methods.md").read_text(encoding="utf-8") if (book / "methods.md").is_file() else "# Methods\n"
     wanted[src / "methods.md"] = scoreboard.methods_markdown(base, info["metas"], info["bench"], profile).encode()
     for path, data in wanted.items():
@@ -131,6 +139,16 @@ def assemble(profile: str = "default", root: Path | None = None, build_dir: Path
         print(f"attrprior.compendium.book: warning: {name} has not been executed at profile '{profile}'; "
               f"it is included without outputs (run `make run NB={name} PROFILE={profile}`)", file=sys.stderr)
     return src
+
+
+def _matrix_png(runs, paper, profile: str) -> bytes:
+    """The verdict matrix as PNG bytes (drawn in a temp file)."""
+    import tempfile
+
+    from attrprior.compendium.verdict_figure import verdict_matrix
+
+    with tempfile.TemporaryDirectory() as tmp:
+        return verdict_matrix(runs, paper, Path(tmp) / "m.png", profile).read_bytes()
 
 
 def source_digest(src: Path) -> str:

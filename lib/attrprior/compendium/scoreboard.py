@@ -113,29 +113,68 @@ def claim_link(notebook: str, section: str, anchors: Mapping[str, set[str]] | No
     return f"[{notebook}]({target})"
 
 
+def _profile_text(prov: Mapping[str, Any], show_device: bool) -> str:
+    profile = prov.get("profile", "")
+    if prov.get("overrides"):  # a run with user parameters is not the plain profile
+        profile += " with " + ", ".join(f"{k}={json.dumps(v)}" for k, v in prov["overrides"].items())
+    if show_device and prov.get("device"):
+        profile += f" on {prov['device']}"
+    return profile
+
+
+def _paper_run_label(notebook: str, labels: Mapping[str, set[str]] | None) -> str:
+    """The notebook's section showing its committed paper-scale run (a label ending in ``-paper-scale``)."""
+    found = sorted(lab for lab in (labels or {}).get(notebook, set()) if lab.endswith(("-paper-scale", "-paper-run")))
+    return found[0] if found else ""
+
+
+def provenance_fold(payload: Mapping[str, Any], download: str = "") -> list[str]:
+    """A folded block with a run's provenance: commit, device, wall time, packages, data checksums."""
+    prov = payload.get("provenance", {})
+    packages = ", ".join(f"{k} {v}" for k, v in (prov.get("packages") or {}).items())
+    checksums = prov.get("data_checksums") or {}
+    lines = [":::{dropdown} Provenance of this run", "",
+             f"- commit `{prov.get('git_commit', '?')}`, finished {prov.get('finished', '?')}, "
+             f"wall time {fmt_number(prov.get('wall_time_s', '?'))} s",
+             f"- device: {prov.get('device', '?')}; Python {prov.get('python', '?')}",
+             f"- packages: {packages or '?'}"]
+    if prov.get("rejudged"):
+        lines.append(f"- re-judged: {cell(json.dumps(prov['rejudged'])[:300])}")
+    if checksums:
+        lines.append("- data: " + "; ".join(f"`{k}` {str(v)[:12]}…" for k, v in checksums.items()))
+    if download:
+        lines.append(f"- {{download}}`claims JSON <{download}>`")
+    return lines + ["", ":::"]
+
+
 def claims_table(files: Sequence[ClaimsFile], anchors: Mapping[str, set[str]] | None = None,
                  link_prefix: str = "notebooks/", labels: Mapping[str, set[str]] | None = None,
-                 show_device: bool = False) -> list[str]:
-    """Markdown table lines, one row per claim, in notebook order (``show_device``: the profile column
-    also names the machine the run was made on)."""
-    lines = ["| paper | claim | kind | paper value (source) | measured | verdict | profile | where |",
-             "|---|---|---|---|---|---|---|---|"]
+                 show_device: bool = False, downloads: Mapping[str, str] | None = None) -> list[str]:
+    """Per notebook: a heading, a compact table (claim | verdict | measured | evidence) whose verdict column
+    stays visible in a narrow window, a fold with each claim's paper value, source, test and reason, and a fold
+    with the run's provenance. ``show_device`` marks the committed paper-scale runs: their rows link to the
+    notebook's paper-run section."""
+    lines: list[str] = []
     for notebook, payload in files:
         prov = payload.get("provenance", {})
-        profile = prov.get("profile", "")
-        if prov.get("overrides"):  # a run with user parameters is not the plain profile
-            profile += " with " + ", ".join(f"{k}={json.dumps(v)}" for k, v in prov["overrides"].items())
-        if show_device and prov.get("device"):
-            profile += f" on {prov['device']}"
+        lines += [f"### {prov.get('paper', '') or notebook} (`{notebook}`)", "",
+                  f"Profile: {_profile_text(prov, show_device)}.", "",
+                  "| claim | verdict | measured | evidence |", "|---|---|---|---|"]
+        details = []
+        paper_label = _paper_run_label(notebook, labels) if show_device else ""
         for c in payload.get("claims", []):
-            statement = f"{c.get('statement', '')} (`{c.get('id', '')}`)"
-            verdict = (verdict_badge(c.get("verdict", "")) + data_tag(c)
-                       + (f" {c['reason']}" if c.get("reason") else ""))
-            source = c.get("source_kind", "") + (f", {c['source']}" if c.get("source") else "")
-            paper_value = c.get("paper_value", "") + (f" ({source})" if source else "")
-            row = [prov.get("paper", ""), statement, c.get("kind", ""), paper_value, measured_text(c), verdict,
-                   profile, claim_link(notebook, c.get("section", ""), anchors, link_prefix, labels)]
+            statement = f"{c.get('statement', '')} (`{c.get('id', '')}`, {c.get('kind', '?')})"
+            unit = f" {c['unit']}" if c.get("unit") else ""
+            section = paper_label or c.get("section", "")
+            row = [statement, verdict_badge(c.get("verdict", "")) + data_tag(c),
+                   fmt_number(c.get("measured", "")) + unit,
+                   claim_link(notebook, section, anchors, link_prefix, labels)]
             lines.append("| " + " | ".join(cell(v) for v in row) + " |")
+            source = c.get("source_kind", "") + (f", {c['source']}" if c.get("source") else "")
+            details.append(f"- **`{c.get('id', '')}`** — paper: {c.get('paper_value', '')} ({source}). "
+                           f"Measured: {measured_text(c)}." + (f" {c['reason']}" if c.get("reason") else ""))
+        lines += ["", ":::{dropdown} Paper values, sources, tests and reasons", "", *details, "", ":::", ""]
+        lines += provenance_fold(payload, (downloads or {}).get(notebook, "")) + [""]
     return lines
 
 
@@ -170,8 +209,12 @@ def scoreboard_markdown(
     missing: Sequence[str] = (),
     link_prefix: str = "notebooks/",
     labels: Mapping[str, set[str]] | None = None,
+    downloads: Mapping[str, Mapping[str, str]] | None = None,
+    figure: str = "",
 ) -> str:
-    """The scoreboard page: every claim of the ``profile`` runs, then committed paper-scale claims."""
+    """The scoreboard page: per-paper verdict counts and the verdict matrix first, then every claim of the
+    ``profile`` runs, then the committed paper-scale claims. ``downloads`` maps ``"runs"``/``"paper"`` to
+    ``{notebook: claims JSON path}``; ``figure`` is the verdict matrix image."""
     counts = verdict_counts(runs, "paper")
     total = sum(counts.values())
     apart = {k: sum(verdict_counts(runs, k).values()) for k in ("extension", "check")}
@@ -184,9 +227,15 @@ def scoreboard_markdown(
            "*not reproduced* is kept for runs that could. A verdict on a *stand-in* (real inputs, simulated "
            "outcome) or on *simulated* data is marked so: it describes the simulator, not the paper's data.", "",
            f"Paper claims: {summary}", ""]
+    downloads = downloads or {}
     if runs:
         out += summary_table(runs) + [""]
-        out += claims_table(runs, anchors, link_prefix, labels)
+        if figure:
+            out += [f"```{{figure}} {figure}", ":width: 100%", "",
+                    "Every claim's verdict, one square per claim (paper claims solid, extensions and checks "
+                    "faded): this book's runs (left) and the committed paper-scale runs (right).", "```", ""]
+        out += ["## Claims of this book's runs", ""]
+        out += claims_table(runs, anchors, link_prefix, labels, downloads=downloads.get("runs"))
     else:
         out.append("No claims recorded yet.")
     if missing:
@@ -196,7 +245,8 @@ def scoreboard_markdown(
     if paper:
         out += ["Claims from runs at the `paper` profile, committed under `results/paper/<notebook>/claims.json` "
                 "(see each file's provenance for the machine and date).", ""]
-        out += claims_table(paper, anchors, link_prefix, labels, show_device=True)
+        out += summary_table(paper) + [""]
+        out += claims_table(paper, anchors, link_prefix, labels, show_device=True, downloads=downloads.get("paper"))
     else:
         out.append("No paper-scale results have been committed yet (`results/paper/<notebook>/claims.json`).")
     return "\n".join(out) + "\n"
