@@ -1,4 +1,5 @@
-"""Tests for the pixel-TV image prior: CNNs, TV, training with the prior, noise accuracy, λ rule, statistics."""
+"""Tests for the pixel-TV image prior: CNNs, TV, training with the prior, noise accuracy, λ rule, statistics,
+and every outcome of every verdict rule on synthetic numbers."""
 from __future__ import annotations
 
 import numpy as np
@@ -10,7 +11,9 @@ from torch import nn
 from attrprior.papers.nb03b_mnist_tv_prior.experiment import (TrainConfig, accuracy, check_lambda_grid, eg_maps, make_attribute,
                                    noise_accuracy, random_shift_rotate, select_lambda, standardize_maps,
                                    train_image_model, tv_per_image)
+from attrprior.compendium.verdicts import Evidence
 from attrprior.papers.nb03b_mnist_tv_prior import robustness as tvr
+from attrprior.papers.nb03b_mnist_tv_prior import verdicts as V
 from attrprior.papers.nb03b_mnist_tv_prior.cnn import MnistCNN, vgg16_cifar10
 
 torch.set_num_threads(1)
@@ -175,7 +178,7 @@ def test_random_shift_rotate_shapes_and_identity():
     assert torch.allclose(random_shift_rotate(x, g, max_shift=0, max_deg=0.0), x, atol=1e-5)
 
 
-# --------------------------------------------------------------------------- statistics and verdicts
+# --------------------------------------------------------------------------- statistics
 def test_tv_ratio_stats_matches_scipy():
     rng = np.random.default_rng(0)
     base = {0: rng.uniform(50, 60, 12), 1: rng.uniform(50, 60, 12)}
@@ -184,29 +187,122 @@ def test_tv_ratio_stats_matches_scipy():
     d = np.concatenate([prior[k] - base[k] for k in (0, 1)])
     assert np.isclose(s["p_value"], stats.wilcoxon(d, alternative="less").pvalue)
     assert np.allclose(s["ratios"], [prior[k].mean() / base[k].mean() for k in (0, 1)])
-    assert tvr.verdict_smoother(s)[0] == "reproduced"
-    assert tvr.verdict_smoother(tvr.tv_ratio_stats(prior, base))[0] == "not reproduced"
 
 
-def test_gain_stats_match_paired_ttest_and_verdicts():
+def test_gain_and_gap_stats():
+    s = tvr.paired_gain_stats({0: 0.8, 1: 0.75, 2: 0.9}, {0: 0.7, 1: 0.71, 2: 0.8})
+    assert np.allclose(s["gains"], [0.1, 0.04, 0.1]) and s["seeds"] == [0, 1, 2]
+    g = tvr.accuracy_gap([0.99, 0.98], [0.97, 0.975])
+    assert np.allclose(g["gaps"], [0.02, 0.005]) and np.isclose(g["gap_mean"], 0.0125)
+    with pytest.raises(ValueError):
+        tvr.paired_gain_stats({0: 1.0}, {1: 1.0})
+
+
+# --------------------------------------------------------------------------- verdict rules
+def ev(effect, p, ci, target=None, power=None, n=5):
+    return Evidence("t-test", effect=effect, n=n, p_value=p, ci=ci, target=target, power=power)
+
+
+def test_paper_values_are_the_supplements():
+    assert V.PAPER_MNIST_ACCURACY == {"baseline": 0.9925, "expected_gradients": 0.9836, "gradients": 0.9888}
+    assert V.PAPER_MNIST_GAP == pytest.approx(0.0089)
+
+
+# --------------------------------------------------------------------------- smoother maps
+def _tv(scale: float, seeds=(0, 1), n=12, noise=1.0, seed=0):
+    rng = np.random.default_rng(seed)
+    base = {s: rng.uniform(50, 60, n) for s in seeds}
+    return base, {s: b * scale + rng.normal(0, noise, n) for s, b in base.items()}
+
+
+def test_smoother_each_outcome():
+    base, prior = _tv(0.7)
+    s = tvr.tv_ratio_stats(base, prior)
+    e = V.smoother_evidence(base, prior, s)
+    assert e.effect == pytest.approx(np.mean(np.concatenate([1 - prior[k] / base[k] for k in (0, 1)])))
+    assert e.p_value == s["p_value"] and e.ci[0] > 0
+    assert V.verdict_smoother(s, e) == ("reproduced", "")
+    base, prior = _tv(0.95, noise=0.5)  # smoother on average but above the 0.9 threshold
+    s = tvr.tv_ratio_stats(base, prior)
+    assert V.verdict_smoother(s, V.smoother_evidence(base, prior, s))[0] == "partly reproduced"
+    base, prior = _tv(1.3)  # significantly rougher: evidence against the paper
+    s = tvr.tv_ratio_stats(base, prior)
+    v, why = V.verdict_smoother(s, V.smoother_evidence(base, prior, s))
+    assert v == "not reproduced" and "no clear smoothing" in why
+    base, prior = _tv(1.0, seeds=(0,), n=4, noise=8.0, seed=3)  # four noisy images: cannot tell
+    s = tvr.tv_ratio_stats(base, prior)
+    v, why = V.verdict_smoother(s, V.smoother_evidence(base, prior, s))
+    assert v == "inconclusive" and "holds 0" in why
+
+
+# --------------------------------------------------------------------------- accuracy near the baseline
+def test_accuracy_evidence_is_the_margin_inside_the_band():
+    e = V.accuracy_evidence([0.99, 0.98, 0.985], [0.985, 0.978, 0.98], tolerance=0.01)
+    margin = 0.01 - np.array([0.005, 0.002, 0.005])
+    assert e.effect == pytest.approx(margin.mean())
+    assert e.p_value == pytest.approx(stats.ttest_1samp(margin, 0).pvalue)
+    assert e.target == pytest.approx(0.01 - 0.0089) and e.power is not None
+    assert V.accuracy_evidence([0.99], [0.98]) is None
+
+
+def test_accuracy_each_outcome():
+    assert V.verdict_accuracy(0.003, ev(0.007, 0.001, (0.005, 0.009), 0.0011, 0.1)) == ("reproduced", "")
+    v, why = V.verdict_accuracy(0.015, ev(-0.005, 0.001, (-0.006, -0.004), 0.0011, 0.1))
+    assert v == "partly reproduced" and "beyond the 0.01 band" in why  # significantly above 1 pt, within 2
+    v, why = V.verdict_accuracy(0.08, ev(-0.07, 0.001, (-0.08, -0.06), 0.0011, 0.1))
+    assert v == "not reproduced" and "more than 0.02" in why
+    v, why = V.verdict_accuracy(0.004, ev(0.006, 0.4, (-0.03, 0.04), 0.0011, 0.05))  # two noisy seeds
+    assert v == "inconclusive" and "the rule alone says 'partly reproduced'" in why
+    v, why = V.verdict_accuracy(0.004, None)
+    assert v == "inconclusive" and "one seed" in why
+
+
+# --------------------------------------------------------------------------- noise robustness
+def test_gain_evidence_matches_a_paired_ttest():
     a, b = {0: 0.8, 1: 0.75, 2: 0.9}, {0: 0.7, 1: 0.71, 2: 0.8}
-    s = tvr.paired_gain_stats(a, b)
-    ref = stats.ttest_rel([0.8, 0.75, 0.9], [0.7, 0.71, 0.8], alternative="greater")
-    assert np.isclose(s["p_value"], ref.pvalue) and np.isclose(s["statistic"], ref.statistic)
-    assert tvr.verdict_gain(s)[0] == "reproduced"
-    two = tvr.paired_gain_stats({0: 0.8, 1: 0.75}, {0: 0.7, 1: 0.71})
-    assert tvr.verdict_gain(two)[0] == "partly reproduced"  # too few seeds for 'reproduced'
-    assert tvr.verdict_gain(tvr.paired_gain_stats(b, a))[0] == "not reproduced"
+    e = V.gain_evidence(a, b)
+    ref = stats.ttest_rel([0.8, 0.75, 0.9], [0.7, 0.71, 0.8])
+    assert e.p_value == pytest.approx(ref.pvalue) and e.statistic == pytest.approx(ref.statistic)
+    assert e.effect == pytest.approx(0.08) and e.target is None and e.ci[0] < 0.08 < e.ci[1]
+    assert V.gain_evidence({0: 0.8}, {0: 0.7}) is None
 
 
-def test_accuracy_gap_and_tradeoff_verdicts():
-    assert tvr.verdict_accuracy_gap(tvr.accuracy_gap([0.99, 0.99], [0.985, 0.983]))[0] == "reproduced"
-    assert tvr.verdict_accuracy_gap(tvr.accuracy_gap([0.99], [0.975]))[0] == "partly reproduced"
-    assert tvr.verdict_accuracy_gap(tvr.accuracy_gap([0.99], [0.9]))[0] == "not reproduced"
+def test_gain_each_outcome():
+    sig = ev(0.05, 0.001, (0.03, 0.07))
+    assert V.verdict_gain([0.05, 0.04, 0.06], sig) == ("reproduced", "")
+    v, why = V.verdict_gain([0.05, 0.05], sig)
+    assert v == "partly reproduced" and "only 2 seeds" in why
+    v, why = V.verdict_gain([0.05, 0.04, 0.06], ev(0.05, 0.2, (0.01, 0.09), power=0.95))
+    assert v == "partly reproduced" and "ahead in every seed" in why  # a powered test, CI clear of 0
+    v, why = V.verdict_gain([-0.05, -0.04, -0.06], ev(-0.05, 0.001, (-0.07, -0.03)))
+    assert v == "not reproduced" and "opposite" in why
+    v, why = V.verdict_gain([0.05, -0.04, 0.01], ev(0.007, 0.8, (-0.1, 0.11)))
+    assert v == "inconclusive" and "holds 0" in why
+    assert V.verdict_gain([0.05], None)[0] == "inconclusive"
+
+
+def test_similar_each_outcome():
+    null = ev(0.002, 0.7, (-0.01, 0.014))
+    assert V.verdict_similar(null, method_detected=True) == ("reproduced", "")
+    v, why = V.verdict_similar(ev(-0.03, 0.01, (-0.05, -0.01)), method_detected=True)
+    assert v == "partly reproduced" and "Fig. 6 caption" in why  # EG prior significantly ahead
+    v, why = V.verdict_similar(ev(0.03, 0.01, (0.01, 0.05)), method_detected=True)
+    assert v == "not reproduced" and "gradient prior is significantly more robust" in why
+    v, why = V.verdict_similar(null, method_detected=False)
+    assert v == "inconclusive" and "did not detect" in why
+    assert V.verdict_similar(None, method_detected=True)[0] == "inconclusive"
+
+
+# --------------------------------------------------------------------------- λ trade-off (extension)
+def test_tradeoff_each_outcome():
     elbow = tvr.tradeoff_stats([1e-3, 1e-2, 1e-1], [40, 30, 10], [0.99, 0.98, 0.5], base_tv=50, base_acc=0.99)
-    assert elbow["tv_monotone"] and tvr.verdict_tradeoff(elbow)[0] == "reproduced"
-    flat = tvr.tradeoff_stats([1e-3, 1e-2], [40, 30], [0.99, 0.98], base_tv=50, base_acc=0.99)
-    assert tvr.verdict_tradeoff(flat)[0] == "partly reproduced"  # a 1-point dip is not an elbow
-    assert tvr.verdict_tradeoff(flat, elbow_drop=0.01)[0] == "reproduced"
-    up = tvr.tradeoff_stats([1e-3, 1e-2], [60, 70], [0.99, 0.99], base_tv=50, base_acc=0.99)
-    assert tvr.verdict_tradeoff(up)[0] == "not reproduced"
+    assert elbow["tv_monotone"] and V.verdict_tradeoff(elbow) == ("reproduced", "")
+    flat = tvr.tradeoff_stats([1e-3, 1e-2, 1e-1], [40, 30, 20], [0.99, 0.98, 0.985], base_tv=50, base_acc=0.99)
+    v, why = V.verdict_tradeoff(flat)
+    assert v == "partly reproduced" and "no elbow" in why  # a 1-point dip is not an elbow
+    assert V.verdict_tradeoff(flat, elbow_drop=0.01)[0] == "reproduced"
+    up = tvr.tradeoff_stats([1e-3, 1e-2, 1e-1], [60, 70, 80], [0.99, 0.99, 0.5], base_tv=50, base_acc=0.99)
+    assert V.verdict_tradeoff(up)[0] == "not reproduced"
+    short = tvr.tradeoff_stats([1e-3], [40], [0.5], base_tv=50, base_acc=0.99)
+    v, why = V.verdict_tradeoff(short)
+    assert v == "inconclusive" and "make no curve" in why
