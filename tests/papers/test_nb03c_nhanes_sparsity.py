@@ -148,6 +148,19 @@ def test_replicates_from_real_data_and_short_training():
     pd.testing.assert_frame_equal(df, again)
 
 
+@needs_data
+def test_model_types_on_two_workers_match_the_serial_run():
+    """Each model type is one self-seeding job: where it ran does not change a number."""
+    X, y = N.load_binary(10.0)
+    settings = N.NhanesSettings(hidden=(8,), epochs=2, eg_k=1, eval_k=2, models=("unregularized", "gini_eg"))
+    reps = N.make_replicates(X, y, [0, 1], settings)
+    grids = {"gini_eg": (0.1,)}
+    serial = N.run_all(reps, settings, n_test_eval=200, grids=grids, progress=False, workers=1)
+    parallel = N.run_all(reps, settings, n_test_eval=200, grids=grids, progress=False, workers=2)
+    pd.testing.assert_frame_equal(serial[0], parallel[0])
+    np.testing.assert_array_equal(serial[1], parallel[1])
+
+
 # --------------------------------------------------------------------------- verdict rules
 def ev(effect, p, ci, target=0.03, power=0.9, n=6):
     return Evidence("paired t-test", effect=effect, n=n, p_value=p, ci=ci, target=target, power=power)

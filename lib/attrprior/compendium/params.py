@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 PROFILES: tuple[str, ...] = ("smoke", "default", "paper")
+SEED_MAX = 2**32 - 1  # numpy's legacy seeding and torch accept seeds up to this; declare seeds with high=SEED_MAX
 PROFILE_ENV = "ATTRPRIOR_PROFILE"
 RESULTS_ENV = "ATTRPRIOR_RESULTS_DIR"
 

@@ -1,7 +1,7 @@
 """Parameters of notebooks/03a_attribution_benchmark.ipynb: Erion et al. §2.2 / Supplement C benchmark."""
 from __future__ import annotations
 
-from attrprior.compendium.params import NotebookSpec, Param
+from attrprior.compendium.params import SEED_MAX, NotebookSpec, Param
 
 DATASETS = ("correlated_groups60", "independent_linear60")
 
@@ -11,9 +11,9 @@ SPEC = NotebookSpec(
     data="simulated: shap's Independent Linear 60 and Correlated Groups 60 (N = 1000, M = 60), generated with a seed",
     params=(
         Param("seeds", int, "replicate seeds: each is a new 900/100 split, network initialisation and "
-                            "attribution draws", low=0, many=True),
+                            "attribution draws", low=0, high=SEED_MAX, many=True),
         Param("datasets", str, "synthetic data sets to benchmark", choices=DATASETS, many=True),
-        Param("data_seed", int, "seed of the synthetic data sets themselves", low=0),
+        Param("data_seed", int, "seed of the synthetic data sets themselves", low=0, high=SEED_MAX),
         Param("epochs", int, "training epochs of the 60-32-20-20-1 network (Adam 1e-3, batch 32)", low=1, high=1000),
         Param("eg_samples", int, "expected-gradients reference draws per test sample (paper: 200)", low=1,
               high=100000),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from attrprior.compendium.params import NotebookSpec, Param
+from attrprior.compendium.params import SEED_MAX, NotebookSpec, Param
 
 _PAPER_LAMBDAS = [float(f"{v:.3g}") for v in np.logspace(-20, -1, 20)]  # Supplement E.1: 20 values in [1e-20, 1e-1]
 
@@ -14,7 +14,8 @@ SPEC = NotebookSpec(
     data="real MNIST 28×28 (full torchvision download when available, else the shipped 10k test set split "
          "8,000/2,000); CIFAR-10 via torchvision only at the paper profile",
     params=(
-        Param("seeds", int, "random initialisations of the final models (λ is swept on the first)", low=0, many=True),
+        Param("seeds", int, "random initialisations of the final models (λ is swept on the first)", low=0,
+              high=SEED_MAX, many=True),
         Param("n_train", int, "training images (0 = all the source offers minus n_val)", low=0),
         Param("n_val", int, "validation images for the λ selection rule (carved from the training part)", low=2),
         Param("n_test", int, "test images for accuracy and noise robustness (0 = all)", low=0),
