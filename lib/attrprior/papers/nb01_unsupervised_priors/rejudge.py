@@ -1,0 +1,82 @@
+"""Re-judge the committed paper-profile run of notebook 01 from its stored per-run metrics, without retraining.
+
+    python -m attrprior.papers.nb01_unsupervised_priors.rejudge
+
+Rebuilds every claim of ``results/paper/01_unsupervised_priors/claims.json`` from the committed ``runs.csv`` with
+the rules the notebook uses now (:mod:`.judgements`, :mod:`.verdicts`), keeps the run's provenance as it was and
+adds a ``rejudged`` note (when, with which code, the verdicts before).
+"""
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, Mapping
+
+import pandas as pd
+
+from attrprior.compendium.claims import CLAIMS_FILE, ClaimRecorder, git_commit, load_claims, write_json_atomic
+from attrprior.compendium.committed import committed_dir
+from attrprior.compendium.params import Config
+from .judgements import judge_all, nearest
+
+NOTEBOOK = "01_unsupervised_priors"
+PAPER = "Amad, Incorporating Feature Attribution Priors into Unsupervised Models"
+
+
+def scale_line(params: Mapping[str, Any], n_train: int, n_eval: int) -> str:
+    """One line on how big a run is: seeds, training (from scratch or a warm-up fine-tuned), images."""
+    seeds, epochs, warm = len(params["seeds"]), params["epochs"], params["warmup_epochs"]
+    prior_on = params["prior_batch"] or params["batch_size"]
+    training = (f"{epochs} epochs from scratch" if not warm else
+                f"a plain VAE warmed up {warm} epochs, then {epochs} epoch(s) with the prior (fine-tuning, "
+                "not training from scratch)")
+    return (f"{seeds} seeds; {training} at batch {params['batch_size']}, the prior on {prior_on} images per batch; "
+            f"{n_train:,} training / {n_eval:,} held-out MNIST images")
+
+
+def lambdas_of(params: Mapping[str, Any]) -> dict[str, list[float]]:
+    """The λ > 0 of each prior in a run's parameters."""
+    keys = {"total_variation": "tv_lambdas", "entropy": "entropy_lambdas", "pearson": "pearson_lambdas"}
+    return {prior: sorted({float(l) for l in params[key] if l > 0}) for prior, key in keys.items()}
+
+
+def _images(data: str, params: Mapping[str, Any]) -> tuple[int, int]:
+    """Training and held-out images of a run, from its data line (the offline split) or its parameters."""
+    m = re.search(r"into ([\d,]+) train / ([\d,]+) test", data)
+    if m:
+        n_train, n_eval = (int(g.replace(",", "")) for g in m.groups())
+        return min(n_train, params["n_train"]), min(n_eval, params["n_eval"])
+    return params["n_train"], params["n_eval"]
+
+
+def rejudge_committed(root: Path | None = None) -> Path:
+    """Rewrite the committed claims.json of notebook 01 from its runs.csv; returns its path."""
+    folder = committed_dir(NOTEBOOK, root)
+    payload = load_claims(folder / CLAIMS_FILE)
+    prov, old = dict(payload["provenance"]), payload["claims"]
+    if prov.get("profile") != "paper":
+        raise ValueError(f"{folder / CLAIMS_FILE} is not a paper-profile run")
+    params = {k: v for k, v in prov["parameters"].items() if k != "profile"}
+    frame = pd.read_csv(folder / "runs.csv")
+    data = old[0].get("data", "") if old else ""
+    scale = scale_line(params, *_images(data, params))
+    cfg = Config(notebook=NOTEBOOK, profile="paper", values=params, overrides=prov.get("overrides", {}))
+    recorder = ClaimRecorder(cfg, paper=prov.get("paper", PAPER), data=data, data_kind="real", scale=scale)
+    lambdas = lambdas_of(params)
+    for claim in judge_all(frame, lambdas, params["modes"], nearest(lambdas["total_variation"], 0.01)):
+        recorder.add(**claim)
+    before = prov.get("rejudged", {}).get("verdicts_before") or {c["id"]: c["verdict"] for c in old}
+    prov.update(data_kind="real", scale=scale, rejudged={
+        "on": time.strftime("%Y-%m-%d"), "code": git_commit(),
+        "note": "claims re-judged under the claims framework (kinds, paper-value sources, evidence with CI and "
+                "power, the inconclusive rule; issue 15) by attrprior.papers.nb01_unsupervised_priors.rejudge. "
+                "Every statistic comes from the committed runs.csv of this run; no model was retrained, and the "
+                "provenance above is the original run's.",
+        "verdicts_before": before})
+    return write_json_atomic(folder / CLAIMS_FILE, {"provenance": prov, "claims": [asdict(c) for c in recorder.claims]})
+
+
+if __name__ == "__main__":
+    print(rejudge_committed())
