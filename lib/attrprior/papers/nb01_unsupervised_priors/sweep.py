@@ -30,7 +30,7 @@ from torch import Tensor
 from attrprior.core.attributions import latent_saliency
 from .saliency_metrics import salient_features, saliency_metrics
 from .vae import VAE, VAELoss, bernoulli_recon, kl_normal
-from attrprior.compendium.parallel import process_map
+from attrprior.compendium.sweep import run_jobs
 from attrprior.core.priors import make_prior
 from attrprior.compendium.store import RunStore, fingerprint
 from attrprior.core.training import NonFiniteLossError, Step, default_device, fit, make_loader, prior_loss, seed_everything
@@ -246,7 +246,7 @@ class SweepResult:
 
 
 def _sweep_job(task: tuple, shared: dict) -> tuple[dict, Tensor | None, pd.DataFrame | None]:
-    """Train and evaluate one run (a :func:`attrprior.compendium.parallel.process_map` job): ``(row, maps, history)``.
+    """Train and evaluate one run (a :func:`attrprior.compendium.sweep.run_jobs` job): ``(row, maps, history)``.
     With a store, a run stored earlier is loaded instead, and a new one is stored as soon as it is done."""
     run, warm = task
     store: RunStore | None = shared.get("store")
@@ -302,12 +302,13 @@ def run_sweep(runs: Iterable[RunSpec], train_x: Tensor, test_x: Tensor, settings
               "keep_maps": keep_maps, "eval_seed": eval_seed, "store": store}
     todo = [r for r in runs if store is None or not store.path(asdict(r)).is_file()]
     seeds = sorted({r.seed for r in todo}) if settings.warmup_epochs > 0 else []
-    warm = (dict(zip(seeds, process_map(_warm_job, seeds, workers, shared, desc="warm-up", progress=progress)))
+    warm = (dict(zip(seeds, run_jobs(_warm_job, seeds, workers, shared, desc="warm-up", progress=progress,
+                                          describe=lambda s: f"warm-up of seed {s}")))
             if seeds else {})
     # prior runs (the slow ones) are handed out first so no worker is left with one at the end
     order = sorted(range(len(runs)), key=lambda i: runs[i].kind != "prior")
-    out = process_map(_sweep_job, [(r, warm.get(r.seed)) for r in runs], workers, shared, order=order,
-                      desc="runs", progress=progress)
+    out = run_jobs(_sweep_job, [(r, warm.get(r.seed)) for r in runs], workers, shared, order=order,
+                   describe=lambda task: task[0].label, desc="runs", progress=progress)
     frame = pd.DataFrame([row for row, _, _ in out])
     maps = {r: m for r, (_, m, _) in zip(runs, out) if m is not None}
     histories = {r: h for r, (_, _, h) in zip(runs, out) if h is not None}
