@@ -236,23 +236,28 @@ def test_run_replicate_scores_every_method_and_is_deterministic():
                           keep_attributions=True)
     r2 = LD.run_replicate(d, cfg, n_explain=10, n_background=10, n_samples=5, seed=0, device="cpu")
     assert set(r1.scores["method"]) == set(LD.METHODS)
-    assert len(r1.scores) == len(LD.METHODS) * 2
+    assert set(r1.scores["rotation"]) == set(LD.ROTATION_LABELS)
+    assert len(r1.scores) == len(LD.METHODS) * len(LD.ROTATION_LABELS) * 2
     assert r1.attributions["vae_shap"].shape == (10, 2, 40)
+    assert r1.rotated_attributions("vae_shap", "varimax").shape == (10, 2, 40)
     assert r1.scores["auroc"].between(0, 1).all()
     np.testing.assert_allclose(r1.scores["auroc"], r2.scores["auroc"])
-    # FA on a clean 2-factor problem finds the loadings
-    assert r1.scores.loc[r1.scores.method == "fa", "auroc"].min() > 0.95
+    # FA and PCA, rotated, on a clean 2-factor problem find the loadings
+    rotated = r1.scores[(r1.scores.rotation != "none") & r1.scores.method.isin(["fa", "pca"])]
+    assert rotated["auroc"].min() > 0.95
     with pytest.raises(ValueError, match="exceeds n"):
         LD.run_replicate(d, cfg, n_explain=100, n_background=100, device="cpu")
     with pytest.raises(ValueError, match="unknown methods"):
         LD.run_replicate(d, cfg, methods=("ica",), device="cpu")
+    with pytest.raises(ValueError, match="unknown rotations"):
+        LD.run_replicate(d, cfg, rotations=("quartimax",), device="cpu")
 
 
 def test_sweep_table_and_series_shapes():
     table = LD.sweep({"n": 120, "p": 30, "k": 2, "sparsity": 0.5, "noise": 0.5}, {"noise": [0.5, 1.0]}, [0, 1],
                      LD.TrainConfig(hidden=4, epochs=1, batch_size=60), methods=("pca", "fa"), n_explain=10,
                      n_background=10, n_samples=2, device="cpu", progress=False)
-    assert len(table) == 2 * 2 * 2  # values × seeds × methods
+    assert len(table) == 2 * 2 * 2 * 3  # values × seeds × methods × rotations
     xs, series = LD.sweep_series(table, "noise")
     assert xs == [0.5, 1.0]
     assert all(arr.shape == (2, 2) for arr in series.values())

@@ -6,7 +6,9 @@ package's ``GradientExplainer`` and with ``attributions.latent_attributions(meth
 — and turn the attributions into a loading estimate ``mean_b |φ_b,j,i|`` (latents × features). Latents
 are matched to the true factors by the Hungarian assignment on ``|corr(μ, F)|``; each factor's
 matched importance row is scored against the true non-zero pattern of ``L`` with AUROC and average
-precision. PCA and factor analysis (varimax) loadings and a linear VAE are scored the same way.
+precision. PCA and factor-analysis loadings and a linear VAE are scored the same way. Every method is scored in
+each latent basis of :data:`rotation.ROTATIONS` — its own (``none``), after varimax, after an oracle Procrustes
+match to ``F`` — the same rotation rule for every method (:mod:`.rotation`).
 """
 from __future__ import annotations
 
@@ -25,11 +27,13 @@ from tqdm.auto import tqdm
 from attrprior.core.attributions import latent_attributions
 from .tabular_vae import TabularVAE, linear_vae, mlp_vae
 from .factor_model import LoadingsData, simulate_loadings
+from .rotation import ROTATIONS, rotate_encoder, rotate_loadings, rotate_scores, rotation
 from attrprior.core.training import History, Step, default_device, fit, make_loader, seed_everything
 
 METHODS = ("vae_shap", "vae_eg", "linear_vae", "pca", "fa")
 METHOD_LABELS = {"vae_shap": "VAE + shap GradientExplainer", "vae_eg": "VAE + our EG",
-                 "linear_vae": "linear VAE + our EG", "pca": "PCA loadings", "fa": "FA (varimax) loadings"}
+                 "linear_vae": "linear VAE + our EG", "pca": "PCA loadings", "fa": "FA loadings"}
+ROTATION_LABELS = {"none": "no rotation", "varimax": "varimax", "procrustes": "Procrustes to F (oracle)"}
 
 
 # --------------------------------------------------------------------------- models
@@ -192,28 +196,37 @@ def score_loadings(imp: np.ndarray, support: np.ndarray, matching: Matching) -> 
 
 
 def linear_loadings(X: np.ndarray, k: int, method: str = "pca", seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """PCA or factor-analysis (varimax) loadings: ``(|components| [k, p], scores [n, k])``."""
+    """Unrotated PCA or factor-analysis solution: ``(signed components [k, p], scores [n, k])``. PCA's components
+    are its encoder (orthonormal rows); FA's are loadings Λᵀ. The rotation comes later, the same for every method."""
     if method == "pca":
         est = PCA(n_components=k, random_state=seed)
     elif method == "fa":
-        est = FactorAnalysis(n_components=k, rotation="varimax", random_state=seed)
+        est = FactorAnalysis(n_components=k, rotation=None, random_state=seed)
     else:
         raise ValueError(f"method must be 'pca' or 'fa', got {method!r}")
     scores = est.fit_transform(X)
-    return np.abs(est.components_), scores
+    return est.components_, scores
 
 
 # --------------------------------------------------------------------------- one replicate
 @dataclass
 class Replicate:
-    """Everything one seed produces: per-factor scores of each method, attributions, matchings."""
+    """Everything one seed produces: per-factor scores of each method in each latent basis (column
+    ``rotation``), raw attributions, and matchings, importances and rotations ``(R, sd)`` keyed by
+    ``(method, rotation)``."""
 
     data: LoadingsData
     scores: pd.DataFrame
-    matchings: dict[str, Matching]
-    importances: dict[str, np.ndarray]
+    matchings: dict[tuple[str, str], Matching]
+    importances: dict[tuple[str, str], np.ndarray]
     attributions: dict[str, np.ndarray] = field(default_factory=dict)
     histories: dict[str, History] = field(default_factory=dict)
+    rotations: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+
+    def rotated_attributions(self, method: str, rotation: str) -> np.ndarray:
+        """``[N, d, p]`` attributions of the rotated latents (kept attributions only)."""
+        R, sd = self.rotations[(method, rotation)]
+        return rotate_encoder(self.attributions[method], R, sd)
 
 
 def split_rows(n: int, n_explain: int, n_background: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -227,15 +240,17 @@ def split_rows(n: int, n_explain: int, n_background: int, seed: int) -> tuple[np
 def run_replicate(data: LoadingsData, config: TrainConfig = TrainConfig(), methods: Sequence[str] = METHODS,
                   n_explain: int = 100, n_background: int = 100, n_samples: int = 100, seed: int = 0,
                   device: torch.device | str | None = None, keep_attributions: bool = False,
-                  progress: bool = False) -> Replicate:
-    """Fit, attribute, match and score every method in ``methods`` on one simulated data set
-    (``progress`` shows the VAE training bars)."""
+                  progress: bool = False, rotations: Sequence[str] = ROTATIONS) -> Replicate:
+    """Fit, attribute, match and score every method in ``methods`` on one simulated data set, in every latent
+    basis of ``rotations`` (``progress`` shows the VAE training bars)."""
     unknown = set(methods) - set(METHODS)
     if unknown:
         raise ValueError(f"unknown methods {sorted(unknown)}; choose from {METHODS}")
+    if set(rotations) - set(ROTATIONS):
+        raise ValueError(f"unknown rotations {sorted(set(rotations) - set(ROTATIONS))}; choose from {ROTATIONS}")
     explain, background = split_rows(data.n, n_explain, n_background, seed)
     factors = data.F.T
-    frames, matchings, imps, attrs, hists = [], {}, {}, {}, {}
+    frames, matchings, imps, attrs, hists, rots = [], {}, {}, {}, {}, {}
     models: dict[str, TabularVAE] = {}
     for method in methods:
         if method in ("vae_shap", "vae_eg", "linear_vae"):
@@ -246,23 +261,29 @@ def run_replicate(data: LoadingsData, config: TrainConfig = TrainConfig(), metho
                                                       progress=progress)
             model = models[kind]
             explainer = shap_latent_attributions if method == "vae_shap" else eg_latent_attributions
-            attr = explainer(model, data.X[explain], data.X[background], n_samples=n_samples, seed=seed)
-            mu = latent_means(model, data.X)
-            imp, match, r2 = importance(attr), match_latents(mu, factors), subspace_r2(mu, factors)
+            estimate = explainer(model, data.X[explain], data.X[background], n_samples=n_samples, seed=seed)
+            Z, transform = latent_means(model, data.X), rotate_encoder
             if keep_attributions:
-                attrs[method] = attr
+                attrs[method] = estimate
         else:
-            imp, scores = linear_loadings(data.X, data.k, method, seed=seed)
-            match, r2 = match_latents(scores, factors), subspace_r2(scores, factors)
-        frame = score_loadings(imp, data.support, match)
-        frame["subspace_r2"] = r2
-        frame.insert(0, "method", method)
-        frames.append(frame)
-        matchings[method], imps[method] = match, imp
+            estimate, Z = linear_loadings(data.X, data.k, method, seed=seed)
+            transform = rotate_loadings if method == "fa" else rotate_encoder
+        r2 = subspace_r2(Z, factors)  # invariant under any invertible change of basis
+        for rot in rotations:
+            R, sd = rotation(Z, data.X, rot, factors)
+            rotated = transform(estimate, R, sd)
+            imp = importance(rotated) if rotated.ndim == 3 else np.abs(rotated)
+            match = match_latents(rotate_scores(Z, R, sd), factors)
+            frame = score_loadings(imp, data.support, match)
+            frame["subspace_r2"] = r2
+            frame.insert(0, "rotation", rot)
+            frame.insert(0, "method", method)
+            frames.append(frame)
+            matchings[(method, rot)], imps[(method, rot)], rots[(method, rot)] = match, imp, (R, sd)
     scores = pd.concat(frames, ignore_index=True)
     scores.insert(0, "seed", seed)
     return Replicate(data=data, scores=scores, matchings=matchings, importances=imps, attributions=attrs,
-                     histories=hists)
+                     histories=hists, rotations=rots)
 
 
 # --------------------------------------------------------------------------- sweeps
@@ -273,7 +294,7 @@ def sweep(base: dict, grid: dict[str, Sequence[float]], seeds: Sequence[int], co
     """Vary one simulator argument at a time around ``base`` (keyword arguments of ``simulate_loadings``).
 
     ``grid`` maps an argument name (``sparsity``, ``noise``, ``k`` ...) to its values. Returns one row per
-    (axis, value, seed, method) with the mean AUROC/AP over factors, the matching quality and the
+    (axis, value, seed, method, rotation) with the mean AUROC/AP over factors, the matching quality and the
     subspace R². A setting
     shared by several axes (the base point) is computed once and reused. The poster's anchor features
     are not imposed unless ``base`` asks for them (``anchors=(150, 600)``).
@@ -288,16 +309,17 @@ def sweep(base: dict, grid: dict[str, Sequence[float]], seeds: Sequence[int], co
             data = simulate_loadings(**kwargs)
             rep = run_replicate(data, config, methods, n_explain, n_background, n_samples, seed, device)
             metrics = ["auroc", "ap", "match_corr", "subspace_r2"]
-            cache[key] = rep.scores.groupby("method", sort=False)[metrics].mean().reset_index()
+            cache[key] = rep.scores.groupby(["method", "rotation"], sort=False)[metrics].mean().reset_index()
         for rec in cache[key].to_dict("records"):
             rows.append({"axis": axis, "value": value, "seed": seed, **rec})
     return pd.DataFrame(rows)
 
 
-def sweep_series(table: pd.DataFrame, axis: str, metric: str = "auroc") -> tuple[list[float], dict[str, np.ndarray]]:
-    """Reshape one axis of a sweep table for ``plotting.common.mean_se_lines``: x values and, per
-    method, an array ``[n_seeds, n_values]``."""
-    sub = table[table["axis"] == axis]
+def sweep_series(table: pd.DataFrame, axis: str, metric: str = "auroc",
+                 rotation: str = "varimax") -> tuple[list[float], dict[str, np.ndarray]]:
+    """Reshape one axis of a sweep table (in one latent basis) for ``plotting.common.mean_se_lines``: x values
+    and, per method, an array ``[n_seeds, n_values]``."""
+    sub = table[(table["axis"] == axis) & (table["rotation"] == rotation)]
     if sub.empty:
         raise ValueError(f"axis {axis!r} not in the sweep table")
     xs = sorted(sub["value"].unique())
@@ -309,7 +331,7 @@ def sweep_series(table: pd.DataFrame, axis: str, metric: str = "auroc") -> tuple
 
 
 __all__ = [
-    "METHODS", "METHOD_LABELS", "Matching", "Replicate", "TrainConfig", "abs_corr", "auroc", "brown_forsythe",
+    "METHODS", "METHOD_LABELS", "Matching", "ROTATION_LABELS", "Replicate", "TrainConfig", "abs_corr", "auroc", "brown_forsythe",
     "eg_latent_attributions", "importance", "latent_means", "linear_loadings", "match_latents", "run_replicate",
     "score_loadings", "shap_latent_attributions", "spearman_agreement", "split_rows", "subspace_r2", "sweep",
     "sweep_series", "train_vae",

@@ -50,7 +50,7 @@ SPEC = NotebookSpec(
     ),
     profiles={
         "smoke": {
-            "seeds": [0], "alphas": [60.0, 6000.0], "betas": [0.01, 0.9], "mnist_source": "shipped",
+            "seeds": [0, 1], "alphas": [60.0, 6000.0], "betas": [0.01, 0.9], "mnist_source": "shipped",
             "image_size": 28, "n_train": 400, "n_test": 200, "n_invariance": 100, "epochs": 1, "batch_size": 50,
             "lr": 3e-3, "width": 4, "hidden": 32, "z1_dim": 10, "z2_dim": 5, "mc_samples": 2,
             "sigmas": [0.1, 1.0, 5.0], "n_examples": 2, "attr_samples": 8, "extra_datasets": ["none"],
