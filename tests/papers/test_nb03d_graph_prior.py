@@ -9,7 +9,9 @@ import torch
 from scipy import stats
 from sklearn.linear_model import Lasso
 
+from attrprior.compendium.verdicts import Evidence
 from attrprior.papers.nb03d_graph_prior import experiment as gp
+from attrprior.papers.nb03d_graph_prior import verdicts as gv
 from attrprior.papers.nb03d_graph_prior.gcn import GCN, normalized_adjacency
 from attrprior.core.priors import GraphLaplacian, laplacian
 from attrprior.core.simulate import genes as sg
@@ -217,17 +219,8 @@ def test_graph_lasso_objective_decreases_and_matches_reference():
         gp.graph_lasso(x, y, alpha=-1.0, nu=0.0, lap=lap)
 
 
-# --------------------------------------------------------------------------- metrics and verdicts
-def test_verdicts_and_tests():
-    assert gp.verdict_better(0.1, 0.01) == "reproduced"
-    assert gp.verdict_better(0.1, 0.2) == "partly reproduced"
-    assert gp.verdict_better(0.1, 0.9) == "not reproduced"
-    assert gp.verdict_better(0.1, float("nan")) == "not reproduced"
-    assert gp.verdict_better(-0.1, 0.01) == "not reproduced"
-    assert gp.verdict_no_better(0.01, 0.5, n=5) == "reproduced"
-    assert gp.verdict_no_better(0.01, 0.5, n=2) == "partly reproduced"
-    assert gp.verdict_no_better(-0.1, 0.01, n=5) == "partly reproduced"
-    assert gp.verdict_no_better(0.1, 0.01, n=5) == "not reproduced"
+# --------------------------------------------------------------------------- metrics
+def test_tests_and_auroc():
     a, b = [0.5, 0.6, 0.55, 0.58], [0.4, 0.45, 0.42, 0.5]
     t, p = gp.ttest(a, b)
     ref = stats.ttest_ind(a, b)
@@ -281,3 +274,69 @@ def test_graph_prior_lowers_its_penalty(real):
         f = gp.global_attributions(m, prep, cfg.attr_samples, seed=0, split="train")
         pen[name] = gp.graph_penalty(f / f.sum(), prep.lap)
     assert pen["Graph prior (EG)"] < pen["MLP"]
+
+
+# --------------------------------------------------------------------------- verdict rules (synthetic numbers)
+def _ev(effect, p, ci, target=None, power=None):
+    return Evidence("t-test", effect=effect, n=(5, 5), unit="R2", p_value=p, ci=ci, target=target, power=power)
+
+
+def test_paper_effect_size_from_t():
+    assert gv.paper_d(3.59, 10, 10) == pytest.approx(3.59 * np.sqrt(0.2))
+    assert gv.paper_d(*gv.PAPER_T["graph prior vs MLP"]) == pytest.approx(1.6055, abs=1e-4)
+    with pytest.raises(ValueError):
+        gv.paper_d(3.0, 0, 10)
+
+
+def test_seed_evidence_student_target_and_power():
+    rng = np.random.default_rng(0)
+    mlp = 0.3 + 0.01 * rng.standard_normal(10)
+    prior = mlp + 0.02 + 0.01 * rng.standard_normal(10)
+    e = gv.seed_evidence(prior, mlp, paired=False, unit="R2", paper="graph prior vs MLP")
+    ref = stats.ttest_ind(prior, mlp)
+    assert e.p_value == pytest.approx(ref.pvalue) and e.statistic == pytest.approx(ref.statistic)
+    pooled = np.sqrt((np.var(prior, ddof=1) + np.var(mlp, ddof=1)) / 2)
+    assert e.target == pytest.approx(gv.paper_d(3.59, 10, 10) * pooled)
+    assert e.power == pytest.approx(0.924, abs=0.01)  # power of 10 vs 10 at the paper's d = 1.61
+    assert e.ci[0] < e.effect < e.ci[1] and e.n == (10, 10)
+    assert gv.beats(e) == ("reproduced", "")
+    assert gv.detected(e) and not gv.detected(None)
+
+
+def test_seed_evidence_undefined_is_none_and_inconclusive():
+    assert gv.seed_evidence([0.5], [0.4], paired=False, unit="R2") is None
+    assert gv.seed_evidence([1.0, 2.0, 3.0], [0.0, 1.0, 2.0], paired=True, unit="n") is None  # constant difference
+    assert gv.seed_evidence([0.5, 0.5], [0.5, 0.5], paired=False, unit="R2", paper="graph prior vs MLP") is None
+    assert gv.beats(None)[0] == "inconclusive" and gv.no_better(None, True)[0] == "inconclusive"
+
+
+def test_beats_each_outcome():
+    assert gv.beats(_ev(0.05, 0.01, (0.02, 0.08), 0.03, 0.9)) == ("reproduced", "")
+    v, why = gv.beats(_ev(0.01, 0.15, (-0.004, 0.024), 0.05, 0.95))  # powered, ahead, a trend only
+    assert v == "partly reproduced" and "trend" in why
+    v, why = gv.beats(_ev(0.001, 0.8, (-0.01, 0.012), 0.05, 0.95))  # powered, saw nothing
+    assert v == "not reproduced" and "not significant" in why
+    assert gv.beats(_ev(-0.05, 0.01, (-0.08, -0.02), 0.03, 0.9))[0] == "not reproduced"  # the opposite
+    v, why = gv.beats(_ev(0.01, 0.15, (-0.01, 0.06), 0.05, 0.6))  # CI holds 0 and the paper's effect
+    assert v == "inconclusive" and "paper's effect" in why
+    v, _ = gv.beats(_ev(0.001, 0.8, (-0.01, 0.012), 0.005, 0.4))  # excludes nothing useful, power 40 %
+    assert v == "inconclusive"
+    assert gv.beats(_ev(0.01, 0.3, (-0.02, 0.04)))[0] == "inconclusive"  # no effect size in the paper, CI holds 0
+
+
+def test_null_controls_count_only_when_the_prior_was_detected():
+    null = _ev(0.002, 0.7, (-0.01, 0.014), 0.05, 0.95)
+    assert gv.no_better(null, method_detected=True) == ("reproduced", "")
+    v, why = gv.no_better(null, method_detected=False)
+    assert v == "inconclusive" and "graph prior" in why
+    assert gv.no_better(_ev(-0.03, 0.01, (-0.05, -0.01)), method_detected=True)[0] == "partly reproduced"
+    assert gv.no_better(_ev(0.03, 0.01, (0.01, 0.05)), method_detected=True)[0] == "not reproduced"
+    assert gv.no_better(_ev(0.03, 0.01, (0.01, 0.05)), method_detected=False)[0] == "not reproduced"
+
+
+def test_bootstrap_evidence_rule():
+    e = gv.bootstrap_evidence(0.04, 0.002, (0.01, 0.07), n_patients=40, n_boot=2000)
+    assert e.n == 40 and e.ci == (0.01, 0.07) and e.spread == pytest.approx(0.03)
+    assert gv.beats(e) == ("reproduced", "")
+    assert gv.beats(gv.bootstrap_evidence(0.01, 0.4, (-0.02, 0.04), 40, 2000))[0] == "inconclusive"
+    assert gv.beats(gv.bootstrap_evidence(-0.04, 0.01, (-0.07, -0.01), 40, 2000))[0] == "not reproduced"

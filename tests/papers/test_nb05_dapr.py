@@ -1,4 +1,4 @@
-"""DAPr (attrprior.papers.nb05_dapr.dapr, dapr_runs), the two-moons simulator and the enrichment helper."""
+"""DAPr (attrprior.papers.nb05_dapr.dapr, runs), the two-moons simulator, the enrichment helper and the verdict rules."""
 from __future__ import annotations
 
 import numpy as np
@@ -7,7 +7,9 @@ import torch
 from scipy.stats import hypergeom
 from torch import nn
 
+from attrprior.compendium.verdicts import Evidence
 from attrprior.core import attributions as A
+from attrprior.papers.nb05_dapr import verdicts as dv
 from attrprior.papers.nb05_dapr.dapr import (TrainConfig, _Frozen, check_meta_features, moons_hidden, partial_dependence,
                             prior_attributions, train_dapr, train_merge, train_plain, weight_penalty)
 from attrprior.papers.nb05_dapr.runs import meta_as_inputs, prepare_meta, run_drug_response, summarise
@@ -234,3 +236,77 @@ def test_enrichment_bad_input(tmp_path):
         enrich(["NOT_A_GENE"], good, genes)
     with pytest.raises(ValueError):
         top_genes(genes, np.ones(9), 3)
+
+
+# --------------------------------------------------------------------------- verdict rules (synthetic numbers)
+def _ev(effect, p, ci, target=None, power=None):
+    return Evidence("paired t-test", effect=effect, n=5, unit="acc", p_value=p, ci=ci, target=target, power=power)
+
+
+SIG_UP, SIG_DOWN = _ev(0.1, 0.001, (0.05, 0.15)), _ev(-0.1, 0.001, (-0.15, -0.05))
+WEAK = _ev(0.02, 0.4, (-0.05, 0.09))  # no effect size in the paper and a CI that holds 0: cannot tell
+POWERED_TREND = _ev(0.01, 0.2, (-0.01, 0.03), target=0.2, power=0.95)  # could have seen the paper's effect
+
+
+def test_table1_numbers_and_paired_evidence():
+    assert dv.paper_relative_change("DAPr (drivers)") == pytest.approx(0.786 / 0.938 - 1) == pytest.approx(-0.162, abs=1e-3)
+    assert dv.paper_relative_change("MLP + meta inputs") == pytest.approx(0.2345, abs=1e-3)
+    a, b = np.array([0.9, 0.8, 0.85, 0.95]), np.array([0.7, 0.72, 0.69, 0.8])
+    e = dv.paired_evidence(a, b, test="paired t-test", unit="acc", target=0.1)
+    assert e.effect == pytest.approx(np.mean(a - b)) and e.n == 4 and e.ci[0] < e.effect < e.ci[1]
+    assert 0 < e.power <= 1 and e.p_value < 0.05
+    assert dv.paired_evidence([1.0], [0.0], test="t", unit="") is None
+    assert dv.paired_evidence([1.0, 2.0], [0.5, 1.5], test="t", unit="") is None  # constant difference
+
+
+def test_moons_robust_each_outcome():
+    assert dv.moons_robust(0.2, 0.02, 0.15, SIG_UP) == ("reproduced", "")
+    v, why = dv.moons_robust(0.2, 0.15, 0.05, SIG_UP)  # DAPr degrades too
+    assert v == "partly reproduced" and "half as much" in why
+    v, why = dv.moons_robust(0.01, 0.0, 0.01, SIG_UP)  # the MLP does not degrade
+    assert v == "not reproduced" and "MLP degrades" in why
+    assert dv.moons_robust(0.2, 0.02, -0.05, SIG_DOWN)[0] == "not reproduced"
+    assert dv.moons_robust(0.2, 0.02, 0.15, WEAK)[0] == "inconclusive"
+    assert dv.moons_robust(0.2, 0.02, 0.15, None)[0] == "partly reproduced"  # no test: the rest of the rule holds
+
+
+def test_ahead_each_outcome():
+    assert dv.ahead(SIG_UP, "ahead") == ("reproduced", "")
+    v, why = dv.ahead(POWERED_TREND, "DAPr ahead")
+    assert v == "partly reproduced" and "DAPr ahead on average" in why
+    assert dv.ahead(SIG_DOWN, "ahead")[0] == "not reproduced"
+    assert dv.ahead(_ev(-0.001, 0.9, (-0.02, 0.018), target=0.2, power=0.95), "ahead")[0] == "not reproduced"
+    assert dv.ahead(WEAK, "ahead")[0] == "inconclusive" and dv.ahead(None, "ahead")[0] == "inconclusive"
+
+
+def test_best_of_all_each_outcome():
+    assert dv.best_of_all(SIG_UP, "DAPr (drivers)") == ("reproduced", "")
+    v, why = dv.best_of_all(SIG_UP, "LASSO")
+    assert v == "partly reproduced" and "LASSO" in why
+    assert dv.best_of_all(POWERED_TREND, "DAPr (drivers)")[0] == "partly reproduced"
+    assert dv.best_of_all(SIG_DOWN, "MLP")[0] == "not reproduced"
+    assert dv.best_of_all(WEAK, "DAPr (drivers)")[0] == "inconclusive"
+
+
+def test_noise_control_counts_only_when_dapr_was_detected():
+    null = _ev(0.005, 0.7, (-0.02, 0.03), target=0.15, power=0.9)
+    assert dv.noise_control(null, method_detected=True) == ("reproduced", "")
+    v, why = dv.noise_control(null, method_detected=False)
+    assert v == "inconclusive" and "DAPr (drivers)" in why
+    assert dv.noise_control(SIG_DOWN, method_detected=True)[0] == "partly reproduced"  # significantly worse
+    assert dv.noise_control(SIG_UP, method_detected=True)[0] == "not reproduced"  # noise significantly better
+    assert dv.detected(SIG_UP) and not dv.detected(SIG_DOWN) and not dv.detected(WEAK) and not dv.detected(None)
+
+
+def test_count_rules_each_outcome():
+    assert dv.prior_ranks_informative(0.9) == ("reproduced", "")
+    assert dv.prior_ranks_informative(0.6)[0] == "partly reproduced"
+    assert dv.prior_ranks_informative(0.2)[0] == "not reproduced"
+    assert dv.prior_ranks_informative(float("nan"))[0] == "inconclusive"
+    assert dv.hubness_first(["Expression hub", "Mutation"]) == ("reproduced", "")
+    v, why = dv.hubness_first(["Mutation", "Expression hub"])
+    assert v == "not reproduced" and "Mutation" in why
+    assert dv.hubness_first([])[0] == "inconclusive"
+    assert dv.enrichment(5, 0) == ("reproduced", "")
+    assert dv.enrichment(5, 2)[0] == "partly reproduced"
+    assert dv.enrichment(0, 0)[0] == "not reproduced" and dv.enrichment(1, 3)[0] == "not reproduced"

@@ -38,8 +38,7 @@ from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 from attrprior.core.attributions import expected_gradients, gradients, mean_abs_attribution
-from attrprior.core.metrics.seed_tests import (TREND_P, bootstrap_r2_diff, paired_ttest, ttest, verdict_better,  # noqa: F401 (re-exported)
-                                 verdict_no_better)
+from attrprior.core.metrics.seed_tests import bootstrap_r2_diff, paired_ttest, ttest  # noqa: F401 (re-exported)
 from .gcn import GCN
 from attrprior.core.models.mlp import mlp
 from attrprior.core.priors import GraphLaplacian, laplacian
@@ -365,5 +364,5 @@ __all__ = [
     "LINEAR_MODELS", "MODELS", "NN_MODELS", "Prepared", "Results", "TrainConfig", "calibrate_nu", "driver_auroc",
     "bootstrap_r2_diff", "eg_genes", "enriched", "fit_linear", "global_attributions", "grad_genes", "graph_lasso",
     "graph_lasso_objective", "graph_penalty", "prepare", "prerank", "run_experiment", "summary", "test_r2",
-    "paired_ttest", "train_neural", "ttest", "verdict_better", "verdict_no_better",
+    "paired_ttest", "train_neural", "ttest",
 ]
