@@ -60,6 +60,29 @@ def test_scoreboard_markdown():
     assert "Profile: paper with prior_batch=60 on cpu (2 cores)." in md.split("## Paper-scale results")[1]
 
 
+def test_reader_notebook_folds_plumbing_and_drops_noise():
+    from attrprior.compendium.params import get_spec
+    from attrprior.compendium.reader_pages import reader_notebook
+
+    nb = {"cells": [
+        {"cell_type": "markdown", "metadata": {}, "source": "# Title"},
+        {"cell_type": "code", "metadata": {"tags": ["parameters"]}, "source": "profile = 'x'", "outputs": []},
+        {"cell_type": "code", "metadata": {}, "source": "cfg = configure(...)", "outputs": [
+            {"output_type": "stream", "name": "stderr", "text": "100%|#####| 5/5 [00:01]\nTqdmWarning"},
+            {"output_type": "stream", "name": "stdout", "text": "data in /home/me/repo/build/x"}]}]}
+    claims = {"provenance": {"profile": "default", "scale": "3 seeds"},
+              "claims": [{"statement": "A beats B", "verdict": "inconclusive", "kind": "paper", "data_kind": "stand-in"}]}
+    out = reader_notebook(nb, get_spec("00_data"), claims, "default", [("/home/me/repo/build", "build")])
+    assert out["cells"][1]["id"] == "reader-header"
+    box = out["cells"][1]["source"]
+    assert "{bdg-info}`inconclusive` (stand-in) A beats B" in box and "3 seeds" in box
+    assert "| `merge_top` |" in box and "make run NB=00_data" in box
+    setup = out["cells"][3]
+    assert "hide-input" in setup["metadata"]["tags"] and "hide-input" in out["cells"][2]["metadata"]["tags"]
+    assert [o["name"] for o in setup["outputs"]] == ["stdout"] and setup["outputs"][0]["text"] == "data in build/x"
+    assert nb["cells"][2]["outputs"][0]["name"] == "stderr"  # the run's own copy is untouched
+
+
 def test_verdict_matrix_draws_a_png(tmp_path):
     from attrprior.compendium.verdict_figure import verdict_matrix
 
@@ -114,7 +137,10 @@ def test_assemble(tmp_path: Path):
     assert names == ["_config.yml", "_static/verdict_matrix.png", "_toc.yml", "claims/paper/00_data.json",
                      "claims/runs/00_data.json", "intro.md", "methods.md", "notebooks/00_data.ipynb",
                      "notebooks/01_later.ipynb", "scoreboard.md"]
-    assert (src / "notebooks" / "00_data.ipynb").read_bytes() == (run / "00_data.ipynb").read_bytes()
+    page = json.loads((src / "notebooks" / "00_data.ipynb").read_text())
+    header = "".join(page["cells"][1]["source"])
+    assert "Verdicts at a glance" in header and "make run NB=00_data" in header and "`n_examples`" in header
+    assert page["cells"][0]["source"] == json.loads((run / "00_data.ipynb").read_text())["cells"][0]["source"]
     score = (src / "scoreboard.md").read_text()
     assert "notebooks/00_data.ipynb#checksums" in score and "`01_later`" in score
     assert "### speed" in (src / "methods.md").read_text() and "| 00_data | 3.0 s |" in (src / "methods.md").read_text()

@@ -110,9 +110,11 @@ def assemble(profile: str = "default", root: Path | None = None, build_dir: Path
     for path in sorted(book.rglob("*")):
         if path.is_file() and path.name not in ("_toc.yml",) and "_build" not in path.parts:
             wanted[src / path.relative_to(book)] = path.read_bytes()
+    claims_of = dict(info["claims"])
     for name in info["names"]:
         nb = info["executed"].get(name, root / "notebooks" / f"{name}.ipynb")
-        wanted[src / "notebooks" / f"{name}.ipynb"] = nb.read_bytes()
+        wanted[src / "notebooks" / f"{name}.ipynb"] = _reader_copy(nb, name, claims_of.get(name), profile, root,
+                                                                   build_dir)
     wanted[src / "_toc.yml"] = toc_yaml(info["names"]).encode()
     downloads: dict[str, dict[str, str]] = {"runs": {}, "paper": {}}
     for kind, files in (("runs", info["claims"]), ("paper", info["paper"])):
@@ -139,6 +141,22 @@ def assemble(profile: str = "default", root: Path | None = None, build_dir: Path
         print(f"attrprior.compendium.book: warning: {name} has not been executed at profile '{profile}'; "
               f"it is included without outputs (run `make run NB={name} PROFILE={profile}`)", file=sys.stderr)
     return src
+
+
+def _reader_copy(path: Path, name: str, claims: dict | None, profile: str, root: Path, build_dir: Path) -> bytes:
+    """The book's copy of a notebook: verdict and rerun boxes on top, plumbing folded, no stderr, no local paths."""
+    from attrprior.compendium.params import ParameterError, get_spec
+    from attrprior.compendium.reader_pages import reader_notebook
+    from attrprior.core.data import data_dir
+
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        spec = get_spec(name)
+    except ParameterError:  # a notebook without a spec (tests): shown as it is
+        return path.read_bytes()
+    paths = [(str(build_dir.resolve()), "build"), (str(data_dir()), "$ATTRPRIOR_DATA_DIR"),
+             (str(root.resolve()), "."), (str(Path.home()), "~")]
+    return json.dumps(reader_notebook(nb, spec, claims, profile, paths), indent=1, ensure_ascii=False).encode()
 
 
 def _matrix_png(runs, paper, profile: str) -> bytes:
