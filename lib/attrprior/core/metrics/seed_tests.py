@@ -1,4 +1,4 @@
-"""Statistical tests over seeds (or paired images) and the verdict rules built on them.
+"""Statistical tests over seeds (or paired images); verdict rules live in compendium.verdicts and the papers.
 
 Thin wrappers around scipy that return plain floats and NaN (instead of warnings or errors) when a
 test is undefined — fewer than two runs, zero variance — so a notebook can state "test undefined".
@@ -56,23 +56,6 @@ def bootstrap_r2_diff(pred_a: np.ndarray, pred_b: np.ndarray, y: np.ndarray, gro
 TREND_P = 0.25
 
 
-def verdict_better(diff: float, p: float, alpha: float = 0.05, trend: float = TREND_P) -> str:
-    """Claim "A beats B": reproduced if diff > 0 and p < alpha; partly if diff > 0 with p < ``trend``
-    (a trend in the paper's direction); not reproduced otherwise (including an undefined test)."""
-    if not diff > 0 or not np.isfinite(p):
-        return "not reproduced"
-    return "reproduced" if p < alpha else "partly reproduced" if p < trend else "not reproduced"
-
-
-def verdict_no_better(diff: float, p: float, alpha: float = 0.05, n: int | None = None, min_n: int = 3) -> str:
-    """Claim "A is no better than B" (≈): reproduced if p >= alpha (or undefined) with at least ``min_n``
-    runs per arm (a null result from fewer is 'partly reproduced'); partly if A is significantly *worse*
-    (not better, but not ≈ either); not reproduced if significantly better."""
-    if not (np.isfinite(p) and p < alpha):
-        return "reproduced" if n is None or n >= min_n else "partly reproduced"
-    return "partly reproduced" if diff < 0 else "not reproduced"
-
-
 def mcnemar_one_sided(a_correct: np.ndarray, b_correct: np.ndarray) -> tuple[float, int, int]:
     """Exact one-sided McNemar test of "classifier a is more accurate than b" on the same images:
     returns (p, n_a_only, n_b_only), p = P(Binomial(n_a_only + n_b_only, ½) ≥ n_a_only)."""
@@ -85,5 +68,4 @@ def mcnemar_one_sided(a_correct: np.ndarray, b_correct: np.ndarray) -> tuple[flo
     return float(stats.binomtest(n_a, n_a + n_b, 0.5, alternative="greater").pvalue), n_a, n_b
 
 
-__all__ = ["TREND_P", "bootstrap_r2_diff", "mcnemar_one_sided", "paired_ttest", "ttest", "verdict_better",
-           "verdict_no_better", "welch"]
+__all__ = ["TREND_P", "bootstrap_r2_diff", "mcnemar_one_sided", "paired_ttest", "ttest", "welch"]
