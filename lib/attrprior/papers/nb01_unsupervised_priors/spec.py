@@ -1,7 +1,7 @@
 """Parameters of notebooks/01_unsupervised_priors.ipynb (Amad: label-free attribution priors on a VAE)."""
 from __future__ import annotations
 
-from attrprior.compendium.params import NotebookSpec, Param
+from attrprior.compendium.params import SEED_MAX, NotebookSpec, Param
 
 _MODES = ("mu_only", "full")
 
@@ -11,7 +11,7 @@ SPEC = NotebookSpec(
     data="MNIST resized to 32x32 via attrprior.core.data.load_mnist: full MNIST if downloadable, "
          "else the shipped 10k test set split 8,000 train / 2,000 held-out",
     params=(
-        Param("seeds", int, "model seeds per configuration (init, data order, noise)", low=0, many=True),
+        Param("seeds", int, "model seeds per configuration (init, data order, noise)", low=0, high=SEED_MAX, many=True),
         Param("data_source", str, "load_mnist source: auto (download if possible), shipped, download",
               choices=("auto", "shipped", "download")),
         Param("n_train", int, "training images used (first n of the training split)", low=64, high=60000),
@@ -25,14 +25,14 @@ SPEC = NotebookSpec(
         Param("n_samples", int, "Gradient-SHAP samples per image for the prior during training", low=1, high=50),
         Param("n_samples_eval", int, "Gradient-SHAP samples per image for the held-out metrics", low=1, high=50),
         Param("latent_dim", int, "latent units d", low=2, high=32),
-        Param("tv_lambdas", float, "λ > 0 for the total-variation prior", low=0.0, many=True),
-        Param("entropy_lambdas", float, "λ > 0 for the entropy prior", low=0.0, many=True),
-        Param("pearson_lambdas", float, "λ > 0 for the Pearson prior", low=0.0, many=True),
+        Param("tv_lambdas", float, "λ > 0 for the total-variation prior", low=0.0, high=1e4, many=True),
+        Param("entropy_lambdas", float, "λ > 0 for the entropy prior", low=0.0, high=1e4, many=True),
+        Param("pearson_lambdas", float, "λ > 0 for the Pearson prior", low=0.0, high=1e4, many=True),
         Param("modes", str, "how the prior's gradient is back-propagated: mu_only (reference code) and/or full",
               choices=_MODES, many=True),
         Param("beta_vae_betas", float, "β values of the β-VAE comparison (β = 1 is the baseline)", low=0.0,
-              many=True),
-        Param("tcvae_betas", float, "β (TC weight) values of the β-TCVAE comparison", low=0.0, many=True),
+              many=True, high=1e3),
+        Param("tcvae_betas", float, "β (TC weight) values of the β-TCVAE comparison", low=0.0, high=1e3, many=True),
         Param("n_show", int, "held-out digits shown in the saliency figures", low=1, high=16),
         Param("workers", int, "processes training models side by side (one torch thread each on CPU); "
               "results do not depend on it", low=1, high=64),

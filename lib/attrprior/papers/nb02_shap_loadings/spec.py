@@ -1,7 +1,7 @@
 """Parameters of notebooks/02_shap_loadings.ipynb: SHAP of VAE latents vs sparse loadings (simulated)."""
 from __future__ import annotations
 
-from attrprior.compendium.params import NotebookSpec, Param
+from attrprior.compendium.params import SEED_MAX, NotebookSpec, Param
 
 SPEC = NotebookSpec(
     name="02_shap_loadings",
@@ -9,7 +9,7 @@ SPEC = NotebookSpec(
     data="simulated: X = (L·F)ᵀ + Gaussian noise with sparse L and F (attrprior.papers.nb02_shap_loadings.factor_model); no real data",
     params=(
         Param("seeds", int, "seeds of the main experiment (simulated data, VAE init, explainer draws)", low=0,
-              many=True),
+              many=True, high=SEED_MAX),
         Param("n", int, "samples in the main simulation", low=100, high=1_000_000),
         Param("p", int, "features in the main simulation (>= 700 so the poster's features 150 and 600 exist)",
               low=700, high=100_000),
@@ -27,7 +27,7 @@ SPEC = NotebookSpec(
         Param("n_background", int, "background (reference) samples for shap and EG", low=2, high=100_000),
         Param("n_samples", int, "expected-gradients draws per explained sample (shap nsamples = EG n_samples)",
               low=1, high=10_000),
-        Param("sweep_seeds", int, "seeds per sweep point", low=0, many=True),
+        Param("sweep_seeds", int, "seeds per sweep point", low=0, high=SEED_MAX, many=True),
         Param("sweep_n", int, "samples per sweep simulation", low=50, high=1_000_000),
         Param("sweep_p", int, "features per sweep simulation", low=20, high=100_000),
         Param("sweep_epochs", int, "VAE epochs in the sweeps", low=1, high=10_000),

@@ -19,7 +19,7 @@ SPEC = NotebookSpec(
               high=1000),
         Param("eval_k", int, "EG reference draws per sample when measuring sparsity (paper: 100)", low=1,
               high=1000),
-        Param("n_test_eval", int, "test people scored per replicate (0 = the whole test set)", low=0),
+        Param("n_test_eval", int, "test people scored per replicate (0 = the whole test set)", low=0, high=100000),
         Param("horizon", float, "years defining the outcome 'died within horizon'", low=1.0, high=25.0),
         Param("alpha", float, "significance level of the paired t-tests used by the verdicts", low=1e-12,
               high=0.5),

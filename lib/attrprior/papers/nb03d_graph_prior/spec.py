@@ -3,7 +3,7 @@ the simulated gene-level drug-response stand-in (real genes, MERGE meta-features
 simulated expression and response)."""
 from __future__ import annotations
 
-from attrprior.compendium.params import NotebookSpec, Param
+from attrprior.compendium.params import SEED_MAX, NotebookSpec, Param
 
 SPEC = NotebookSpec(
     name="03d_graph_prior",
@@ -15,11 +15,11 @@ SPEC = NotebookSpec(
         Param("n_patients", int, "simulated patients", low=20, high=5000),
         Param("n_drugs", int, "simulated drugs (one-hot inputs)", low=1, high=500),
         Param("signal_r2", float, "share of response variance explained by the noiseless signal", low=0.05, high=1.0),
-        Param("data_seed", int, "seed of the stand-in and of the patient-level split", low=0),
-        Param("seeds", int, "one independent retraining of every neural model per seed", low=0, many=True),
-        Param("max_epochs", int, "maximum epochs of the MLP / GCN (early stopping on validation MSE)", low=1),
-        Param("patience", int, "early-stopping patience in epochs", low=1),
-        Param("finetune_epochs", int, "extra epochs of (prior) fine-tuning after the MLP (paper: 5)", low=1),
+        Param("data_seed", int, "seed of the stand-in and of the patient-level split", low=0, high=SEED_MAX),
+        Param("seeds", int, "one independent retraining of every neural model per seed", low=0, high=SEED_MAX, many=True),
+        Param("max_epochs", int, "maximum epochs of the MLP / GCN (early stopping on validation MSE)", low=1, high=100000),
+        Param("patience", int, "early-stopping patience in epochs", low=1, high=100000),
+        Param("finetune_epochs", int, "extra epochs of (prior) fine-tuning after the MLP (paper: 5)", low=1, high=100000),
         Param("eg_samples", int, "EG references per input inside the prior (paper: 10)", low=1, high=100),
         Param("batch_size", int, "mini-batch size", low=8, high=4096),
         Param("lr", float, "Adam learning rate", low=1e-6, high=1e-1),

@@ -1,7 +1,7 @@
 """Parameters of notebooks/04_svae.ipynb: the supervised VAE of Nguyen & Rodríguez Martínez (2020)."""
 from __future__ import annotations
 
-from attrprior.compendium.params import NotebookSpec, Param
+from attrprior.compendium.params import SEED_MAX, NotebookSpec, Param
 
 # Table 1 of the paper, transcribed from papers/4_supervised_vae_nguyen.md (means over 5 runs):
 # {data set: (α1, α2, {model label: (R, accuracy %)})}.
@@ -23,15 +23,15 @@ SPEC = NotebookSpec(
     data="MNIST via attrprior.core.data.load_mnist (offline: the shipped 10k test set split 8,000/2,000); "
          "SVHN / CIFAR-10 via download_dataset at the paper profile only, when available",
     params=(
-        Param("seeds", int, "training seeds (the paper averages 5 runs)", low=0, many=True),
-        Param("alphas", float, "classifier weights α (MNIST in the paper: 60, 6000)", low=1e-6, many=True),
+        Param("seeds", int, "training seeds (the paper averages 5 runs)", low=0, high=SEED_MAX, many=True),
+        Param("alphas", float, "classifier weights α (MNIST in the paper: 60, 6000)", low=1e-6, high=1e6, many=True),
         Param("betas", float, "SVAE β grid (Eq. 6); the paper reports 0.01 and 0.9", low=0.0, high=1.0, many=True),
         Param("mnist_source", str, "'auto' downloads full MNIST when online, 'shipped' uses the 8,000/2,000 split",
               choices=("auto", "shipped")),
         Param("image_size", int, "MNIST side length: 28 is the native size (no resampling)", choices=(28, 32)),
-        Param("n_train", int, "training images used (a subset of what the loader returns)", low=100),
-        Param("n_test", int, "held-out images for Table 1", low=50),
-        Param("n_invariance", int, "held-out images in the invariance test (Fig. 2)", low=20),
+        Param("n_train", int, "training images used (a subset of what the loader returns)", low=100, high=60000),
+        Param("n_test", int, "held-out images for Table 1", low=50, high=10000),
+        Param("n_invariance", int, "held-out images in the invariance test (Fig. 2)", low=20, high=10000),
         Param("epochs", int, "passes over the n_train images", low=1, high=500),
         Param("batch_size", int, "minibatch size", low=8, high=1024),
         Param("lr", float, "Adam learning rate", low=1e-5, high=1e-1),

@@ -3,7 +3,7 @@ two moons with nuisance features, drug response on the gene-level stand-in with 
 second-order explanations of the prior model and pathway enrichment of the top genes."""
 from __future__ import annotations
 
-from attrprior.compendium.params import NotebookSpec, Param
+from attrprior.compendium.params import SEED_MAX, NotebookSpec, Param
 
 _MOONS_PAPER_P = list(range(50, 1001, 50))
 
@@ -14,38 +14,38 @@ SPEC = NotebookSpec(
           "stand-in (attrprior.core.simulate.genes) on real MERGE genes and meta-features "
           "(../shared/data/dapr/merge_features.csv) and the shipped Enrichr KEGG_2016 pathways"),
     params=(
-        Param("seed", int, "base seed of every simulation, split and model initialisation", low=0),
+        Param("seed", int, "base seed of every simulation, split and model initialisation", low=0, high=SEED_MAX),
         # A. two moons
         Param("moons_p", int, "numbers of nuisance features p (paper: 50, 100, ..., 1000)", low=0, high=5000,
               many=True),
         Param("moons_datasets", int, "independent data sets per p (paper: 5)", low=1, high=50),
         Param("moons_hidden", str, "MLP widths: 'paper' = (p/2, p/4) as the paper's text, 'code' = (p/4, p/8) "
               "as the reference code", choices=("paper", "code")),
-        Param("moons_max_epochs", int, "maximum epochs (early stopping on validation accuracy)", low=1),
-        Param("moons_patience", int, "early-stopping patience (reference code: 100)", low=1),
+        Param("moons_max_epochs", int, "maximum epochs (early stopping on validation accuracy)", low=1, high=100000),
+        Param("moons_patience", int, "early-stopping patience (reference code: 100)", low=1, high=100000),
         Param("moons_lr", float, "Adam learning rate of f (reference code: 5e-4)", low=1e-6, high=1.0),
         Param("moons_prior_lr", float, "Adam learning rate of g (reference code: 1e-3)", low=1e-6, high=1.0),
         Param("moons_absolute", bool, "compare |EG| (True) or signed EG of the true class (False, reference code) "
               "with g(M)"),
         Param("moons_lam", float, "DAPr weight λ of the mean per-feature L1 distance; best on validation",
-              low=0.0, many=True),
-        Param("moons_l1", float, "MLP + L1 weight penalty Σ|W| grid; best on validation", low=0.0, many=True),
-        Param("moons_l2", float, "MLP + L2 weight penalty ΣW² grid; best on validation", low=0.0, many=True),
+              low=0.0, high=1e4, many=True),
+        Param("moons_l1", float, "MLP + L1 weight penalty Σ|W| grid; best on validation", low=0.0, high=1e4, many=True),
+        Param("moons_l2", float, "MLP + L2 weight penalty ΣW² grid; best on validation", low=0.0, high=1e4, many=True),
         # B. drug response
         Param("drug_genes", int, "genes of the stand-in (MERGE genes in KEGG pathways)", low=20, high=5000),
         Param("drug_patients", int, "patients, one drug (paper: Dasatinib, n = 217)", low=30, high=5000),
         Param("drug_splits", int, "random 60/20/20 splits (paper: 5)", low=1, high=50),
         Param("drug_hidden", int, "widths of the prediction MLP (paper: 512, 256)", low=1, high=4096, many=True),
         Param("prior_hidden", int, "widths of the prior MLP g (paper, AML: 5, 3)", low=1, high=256, many=True),
-        Param("drug_max_epochs", int, "maximum epochs (early stopping on validation MSE)", low=1),
-        Param("drug_patience", int, "early-stopping patience (reference code, AML Dasatinib: 50)", low=1),
+        Param("drug_max_epochs", int, "maximum epochs (early stopping on validation MSE)", low=1, high=100000),
+        Param("drug_patience", int, "early-stopping patience (reference code, AML Dasatinib: 50)", low=1, high=100000),
         Param("drug_lr", float, "Adam learning rate of the MLPs", low=1e-7, high=1.0),
         Param("drug_prior_lr", float, "Adam learning rate of g", low=1e-7, high=1.0),
         Param("merge_lr", float, "Adam learning rate of the MERGE-style linear model", low=1e-7, high=1.0),
-        Param("drug_lam", float, "DAPr λ grid; best on validation", low=0.0, many=True),
-        Param("drug_l1", float, "MLP + L1 grid; best on validation", low=0.0, many=True),
-        Param("drug_l2", float, "MLP + L2 grid; best on validation", low=0.0, many=True),
-        Param("merge_lam", float, "MERGE prior weight grid; best on validation", low=0.0, many=True),
+        Param("drug_lam", float, "DAPr λ grid; best on validation", low=0.0, high=1e4, many=True),
+        Param("drug_l1", float, "MLP + L1 grid; best on validation", low=0.0, high=1e4, many=True),
+        Param("drug_l2", float, "MLP + L2 grid; best on validation", low=0.0, high=1e4, many=True),
+        Param("merge_lam", float, "MERGE prior weight grid; best on validation", low=0.0, high=1e4, many=True),
         Param("attr_samples", int, "EG references per test patient for gene importance", low=1, high=500),
         # C. second-order explanations and enrichment
         Param("top_k", int, "top genes by global attribution sent to enrichment (paper: 200)", low=5, high=5000),
