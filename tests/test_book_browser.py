@@ -51,7 +51,7 @@ def browser():
 
 
 def _pages(html_dir: Path) -> list[Path]:
-    pages = [html_dir / "index.html", html_dir / "scoreboard.html", html_dir / "methods.html"]
+    pages = [html_dir / f"{n}.html" for n in ("intro", "scoreboard", "methods", "data")]  # index.html: a redirect
     pages += sorted((html_dir / "notebooks").glob("*.html"))
     return [p for p in pages if p.is_file()]
 
@@ -62,9 +62,9 @@ def _visit(browser, page_path: Path) -> dict:
     page.on("request", lambda r: requests.append(r.url))
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(page_path.as_uri())
-    page.wait_for_load_state("networkidle")
+    page.goto(page_path.as_uri(), wait_until="load", timeout=120_000)
     page.evaluate("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
+    page.wait_for_timeout(1000)  # late requests (fonts, lazy scripts) still get recorded
     text = page.inner_text("main") if page.locator("main").count() else page.inner_text("body")
     out = {"page": page, "requests": requests, "errors": errors, "text": text}
     return out
