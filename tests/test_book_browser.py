@@ -95,5 +95,9 @@ def test_scoreboard_verdicts_fit_a_1280px_window(html_dir, browser):
     cells = page.locator("table td:has(.sd-badge)")
     assert cells.count() > 0, "the scoreboard shows no verdict badges"
     right = max(box["x"] + box["width"] for box in (cells.nth(i).bounding_box() for i in range(cells.count())))
+    first = page.locator("table").first.locator("th, td")  # the per-paper counts: read whole on the first screen
+    summary_right = max(first.nth(i).bounding_box()["x"] + first.nth(i).bounding_box()["width"]
+                        for i in range(first.count()))
     page.close()
     assert right <= 1280, f"verdict column ends at {right:.0f} px, outside a 1,280 px window"
+    assert summary_right <= 1280, f"the per-paper counts end at {summary_right:.0f} px, outside a 1,280 px window"

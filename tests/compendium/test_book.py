@@ -45,7 +45,7 @@ def test_scoreboard_markdown():
     # the headline counts paper claims only; the check is counted apart
     assert "Paper claims: {bdg-success}`reproduced` 0, {bdg-warning}`partly reproduced` 1" in md
     assert "1 paper claim from 1 notebook; our 0 extensions and 1 data/software checks" in md
-    summary = next(line for line in lines if line.startswith("| Erion et al. 2021 (`03_eg`)"))
+    summary = next(line for line in lines if line.startswith("| Erion et al. 2021 (03)"))
     assert summary.endswith("| 0 | 1 |") and "`04_svae`" in md
     assert "```{figure} _static/m.png" in md and "{download}`claims JSON <claims/runs/03_eg.json>`" in md
     paper_part = md.split("## Paper-scale results")[1]
@@ -140,7 +140,8 @@ def test_assemble(tmp_path: Path):
     page = json.loads((src / "notebooks" / "00_data.ipynb").read_text())
     header = "".join(page["cells"][1]["source"])
     assert "Verdicts at a glance" in header and "make run NB=00_data" in header and "`n_examples`" in header
-    assert page["cells"][0]["source"] == json.loads((run / "00_data.ipynb").read_text())["cells"][0]["source"]
+    assert page["cells"][0]["source"] == "# Data"  # the boxes sit right under the title, the intro follows
+    assert "".join(page["cells"][2]["source"]) == "## Checksums"
     score = (src / "scoreboard.md").read_text()
     assert "notebooks/00_data.ipynb#checksums" in score and "`01_later`" in score
     assert "### speed" in (src / "methods.md").read_text() and "| 00_data | 3.0 s |" in (src / "methods.md").read_text()

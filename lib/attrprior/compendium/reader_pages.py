@@ -26,10 +26,10 @@ def _value(v: Any) -> str:
 def glance_box(claims: Mapping[str, Any] | None, profile: str) -> list[str]:
     """A note listing each claim with its verdict badge (stand-ins marked) and the run's scale."""
     if not claims or not claims.get("claims"):
-        return [":::{note} Verdicts at a glance", f"This notebook has not been run at the `{profile}` profile "
+        return [":::{admonition} Verdicts at a glance", ":class: note", "", f"This notebook has not been run at the `{profile}` profile "
                 "for this book, so it records no verdicts here.", ":::"]
     prov = claims.get("provenance", {})
-    lines = [":::{note} Verdicts at a glance", "",
+    lines = [":::{admonition} Verdicts at a glance", ":class: note", "",
              f"Run at the `{prov.get('profile', profile)}` profile"
              + (f" — {prov['scale']}" if prov.get("scale") else "") + ". "
              "Each verdict holds for this scale; the claims table at the end has the numbers.", ""]
@@ -87,8 +87,13 @@ def reader_notebook(nb: Mapping[str, Any], spec: NotebookSpec, claims: Mapping[s
         c["outputs"] = kept
     box = "\n".join(glance_box(claims, profile) + [""] + rerun_box(spec))
     header = {"cell_type": "markdown", "id": "reader-header", "metadata": {}, "source": box}
-    if cells and cells[0].get("cell_type") == "markdown":
-        cells.insert(1, header)
+    first = cells[0] if cells else {}
+    text = "".join(first.get("source", "")) if first.get("cell_type") == "markdown" else ""
+    if text.startswith("# "):  # the boxes go right under the title, on the first screen
+        title, _, rest = text.partition("\n")
+        first["source"] = title
+        intro = [{"cell_type": "markdown", "id": "reader-intro", "metadata": {}, "source": rest.strip("\n")}]
+        cells[1:1] = [header] + (intro if rest.strip() else [])
     else:
         cells.insert(0, header)
     return out

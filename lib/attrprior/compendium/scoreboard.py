@@ -188,15 +188,26 @@ def verdict_counts(files: Iterable[ClaimsFile], kind: str | None = None) -> dict
     return counts
 
 
+SHORT_VERDICTS = {"reproduced": "repr.", "partly reproduced": "partly", "not reproduced": "not repr.",
+                  "inconclusive": "inconcl.", "not tested": "untested"}
+
+
+def _short_paper(paper: str) -> str:
+    """The authors part of a paper reference: "Amad, Incorporating …" -> "Amad"."""
+    return paper.split(",")[0].split(" (")[0].strip() or paper
+
+
 def summary_table(files: Sequence[ClaimsFile]) -> list[str]:
-    """Per notebook (paper): its paper claims by verdict, with extensions and checks counted apart."""
-    head = "| paper | " + " | ".join(verdict_badge(v) for v in BADGES) + " | extensions | checks |"
-    lines = [head, "|---|" + "---|" * (len(BADGES) + 2)]
+    """Per notebook (paper): its paper claims by verdict, with extensions and checks counted apart — narrow
+    enough to be read whole on a laptop screen (short headers; the legend is the line above it)."""
+    head = "| paper | " + " | ".join(f"{{{BADGES[v]}}}`{SHORT_VERDICTS[v]}`" for v in BADGES) + " | ext. | checks |"
+    lines = [head, "|---|" + "---:|" * (len(BADGES) + 2)]
     for notebook, payload in files:
         counts = verdict_counts([(notebook, payload)], "paper")
         others = [sum(verdict_counts([(notebook, payload)], k).values()) for k in ("extension", "check")]
-        paper = payload.get("provenance", {}).get("paper", "") or notebook
-        row = [f"{paper} (`{notebook}`)", *[str(counts[v]) if counts[v] else "·" for v in BADGES], *map(str, others)]
+        paper = _short_paper(payload.get("provenance", {}).get("paper", "") or notebook)
+        row = [f"{paper} ({notebook.split('_')[0]})", *[str(counts[v]) if counts[v] else "·" for v in BADGES],
+               *map(str, others)]
         lines.append("| " + " | ".join(cell(v) for v in row) + " |")
     return lines
 
