@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from attrprior.compendium.verdicts import Evidence, better, gate, null_control
+from attrprior.compendium.verdicts import Evidence, better, detected, gate, null_control
 
 
 def ev(effect, p, ci=None, target=None, power=None):
@@ -31,6 +31,12 @@ def test_gate_keeps_significant_and_powered_results():
     assert gate("not reproduced", "no data", None) == ("not reproduced", "no data")
     with pytest.raises(ValueError, match="verdict"):
         gate("maybe", "", None)
+
+
+def test_detected_means_significantly_positive():
+    assert detected(ev(0.5, 0.01, (0.2, 0.8)))
+    assert not detected(ev(-0.5, 0.01, (-0.8, -0.2))) and not detected(ev(0.5, 0.2, (-0.1, 1.1)))
+    assert not detected(None)
 
 
 def test_a_control_counts_only_when_the_method_was_detected():

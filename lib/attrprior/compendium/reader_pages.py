@@ -71,6 +71,7 @@ def reader_notebook(nb: Mapping[str, Any], spec: NotebookSpec, claims: Mapping[s
     ``(local path, shown as)`` pairs scrubbed from every output."""
     out = copy.deepcopy(dict(nb))
     cells = out.get("cells", [])
+    escaped = [(json.dumps(p)[1:-1], json.dumps(lab)[1:-1]) for p, lab in paths]  # as they appear inside JSON
     for i, c in enumerate(cells):
         if c.get("cell_type") != "code":
             continue
@@ -82,7 +83,7 @@ def reader_notebook(nb: Mapping[str, Any], spec: NotebookSpec, claims: Mapping[s
         for o in c.get("outputs", []):
             if o.get("output_type") == "stream" and o.get("name") == "stderr":
                 continue  # progress bars and warnings: in the run's log, not on the page
-            o = json.loads(_scrub(json.dumps(o), [(json.dumps(p)[1:-1], json.dumps(lab)[1:-1]) for p, lab in paths]))
+            o = json.loads(_scrub(json.dumps(o), escaped))
             kept.append(o)
         c["outputs"] = kept
     box = "\n".join(glance_box(claims, profile) + [""] + rerun_box(spec))

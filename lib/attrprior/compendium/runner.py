@@ -262,8 +262,9 @@ def check_build_dir(build_dir: Path) -> Path:
         raise ParameterError(f"build folder {build_dir} exists and is not a folder; pass --build-dir <folder>")
     try:
         build_dir.mkdir(parents=True, exist_ok=True)
-        probe = Path(tempfile.mkstemp(prefix=".write-test-", dir=build_dir)[1])
-        probe.unlink()
+        fd, probe = tempfile.mkstemp(prefix=".write-test-", dir=build_dir)
+        os.close(fd)
+        os.unlink(probe)
     except OSError as err:
         raise ParameterError(f"cannot write to the build folder {build_dir} ({err.strerror or err}); "
                              "fix its permissions or pass --build-dir <writable folder>") from None

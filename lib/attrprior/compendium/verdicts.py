@@ -143,6 +143,12 @@ def better(evidence: Evidence, alpha: float = ALPHA, partial_if: str = "") -> Ve
     return gate(verdict, reason, e, alpha)
 
 
+def detected(evidence: Evidence | None, alpha: float = ALPHA) -> bool:
+    """Did this run detect the method's own effect (significantly positive)? The ``method_detected`` of
+    :func:`null_control`."""
+    return evidence is not None and evidence.significant(alpha) and evidence.effect > 0
+
+
 def null_control(evidence: Evidence, method_detected: bool, method: str = "the method", alpha: float = ALPHA) -> Verdict:
     """Claim "control A is no better than B" (``evidence.effect`` = A − B). *Reproduced* only when the test finds
     no significant gain **and** the same run detected ``method``'s own effect (so the control could have failed);
@@ -158,4 +164,4 @@ def null_control(evidence: Evidence, method_detected: bool, method: str = "the m
     return "reproduced", ""
 
 
-__all__ = ["ALPHA", "Evidence", "MIN_POWER", "VERDICTS", "Verdict", "better", "gate", "null_control"]
+__all__ = ["ALPHA", "Evidence", "MIN_POWER", "VERDICTS", "Verdict", "better", "detected", "gate", "null_control"]

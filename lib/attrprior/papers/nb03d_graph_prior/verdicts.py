@@ -16,7 +16,7 @@ from typing import Sequence
 
 import numpy as np
 
-from attrprior.compendium.verdicts import Evidence, Verdict, better, null_control
+from attrprior.compendium.verdicts import Evidence, Verdict, better, detected, null_control
 from attrprior.core.metrics import power as P
 from attrprior.core.metrics.seed_tests import paired_ttest, ttest
 
@@ -63,11 +63,6 @@ def bootstrap_evidence(diff: float, p: float, ci: tuple[float, float], n_patient
     return Evidence(test=f"bootstrap over test patients ({n_boot} resamples) of the R² difference; deterministic fits",
                     effect=float(diff), n=int(n_patients), unit="Δ test R²", p_value=p, ci=(float(ci[0]), float(ci[1])),
                     spread=float(ci[1] - ci[0]) / 2, spread_kind="half-width of the 95% bootstrap interval")
-
-
-def detected(ev: Evidence | None) -> bool:
-    """Did this run detect the method's own effect (significantly positive)?"""
-    return ev is not None and ev.significant() and ev.effect > 0
 
 
 def beats(ev: Evidence | None) -> Verdict:

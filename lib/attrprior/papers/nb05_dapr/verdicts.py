@@ -11,7 +11,7 @@ from typing import Sequence
 import numpy as np
 from scipy import stats
 
-from attrprior.compendium.verdicts import Evidence, Verdict, better, gate, null_control
+from attrprior.compendium.verdicts import Evidence, Verdict, better, detected, gate, null_control
 
 # Table 1, AML drug response (MSE ± SE over five splits)
 TABLE1_AML = {"LASSO": 1.031, "MLP": 0.938, "MLP + L1": 0.838, "MLP + L2": 0.871, "MLP + meta inputs": 1.158,
@@ -87,11 +87,6 @@ def noise_control(ev: Evidence | None, method_detected: bool) -> Verdict:
     if ev is None:
         return UNDEFINED
     return null_control(ev, method_detected, method="DAPr (drivers)")
-
-
-def detected(ev: Evidence | None) -> bool:
-    """Did this run detect the method's own effect (significantly positive)?"""
-    return ev is not None and ev.significant() and ev.effect > 0
 
 
 def prior_ranks_informative(fraction: float) -> Verdict:
