@@ -14,6 +14,8 @@ from attrprior.core.data.mnist import (
     load_mnist,
     load_mnist_test,
     load_mnist_train_labels,
+    mnist_test_images,
+    shipped_split,
     read_idx,
 )
 from attrprior.core.data.shipped import (
@@ -48,7 +50,7 @@ __all__ = [
     "DATA_ENV", "DataCorruptError", "DataError", "DataMissingError", "DataUnavailableError",
     "GMT_FILES", "MERGE_DUPLICATE_NOTE", "MNIST_TEST_COUNTS", "MNIST_TRAIN_COUNTS",
     "data_checksums", "data_dir", "download_dataset", "gene_set_coverage", "gmt_path",
-    "load_gene_sets", "load_merge_features", "load_mnist", "load_mnist_test", "load_mnist_train_labels",
+    "load_gene_sets", "load_merge_features", "load_mnist", "load_mnist_test", "load_mnist_train_labels", "mnist_test_images", "shipped_split",
     "load_nhanes", "load_nhanes_full_outcome", "manifest", "manifest_files", "nhanes_binary_outcome",
     "read_gmt", "read_idx", "repo_root", "sha256_file", "shipped_path", "verify_all",
 ]

@@ -77,6 +77,18 @@ def load_mnist_train_labels() -> np.ndarray:
     return read_idx(shipped_path("mnist/train-labels-idx1-ubyte.gz")).astype(np.int64)
 
 
+def shipped_split(n_images: int = 10_000) -> tuple[np.ndarray, np.ndarray]:
+    """Indices into the shipped test set of the offline split's (train, test) images (seeded permutation)."""
+    perm = np.random.default_rng(SPLIT_SEED).permutation(n_images)
+    n_train, n_test = SHIPPED_SPLIT
+    return perm[:n_train], perm[n_train:n_train + n_test]
+
+
+def mnist_test_images(size: int = 32):
+    """All 10,000 shipped MNIST test images as a float tensor ``[10000, 1, size, size]`` in [0, 1]."""
+    return _to_tensor(load_mnist_test()[0], size)
+
+
 def default_cache_root() -> Path:
     """Where downloads go: ``<repo>/data/cache`` (git-ignored)."""
     return repo_root() / "data" / "cache"
@@ -181,9 +193,8 @@ def load_mnist(size: int = 32, source: str = "auto", root: Path | None = None):
         return (_to_tensor(train.data.numpy(), size), train.targets.to(torch.int64),
                 _to_tensor(test.data.numpy(), size), test.targets.to(torch.int64), desc)
     images, labels = load_mnist_test()
-    perm = np.random.default_rng(SPLIT_SEED).permutation(len(labels))
-    n_train, n_test = SHIPPED_SPLIT
-    tr, te = perm[:n_train], perm[n_train:n_train + n_test]
+    tr, te = shipped_split(len(labels))
+    n_train, n_test = len(tr), len(te)
     desc = (f"shipped MNIST *test* set only (the 60k train images are not available offline): "
             f"10,000 images split deterministically (seed {SPLIT_SEED}) into {n_train:,} train / "
             f"{n_test:,} test, resized to {size}x{size}" + (f"; full MNIST unavailable: {reason}" if reason else ""))

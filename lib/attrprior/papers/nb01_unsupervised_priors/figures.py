@@ -13,7 +13,7 @@ from attrprior.core.plotting.common import boxplot_by_group, mean_se_lines
 LABELS = {
     "recon": "reconstruction error (BCE / image)", "tv": "saliency TV / image", "tv_rel": "TV / total saliency",
     "entropy": "attribution entropy (nats)", "pearson": "Pearson correlation", "top_share": "top latent share",
-    "kl": "KL / image", "mu_rms": "RMS of μ",
+    "kl": "KL / image", "mu_rms": "RMS of μ", "active_latents": "active latents per pixel",
 }
 
 

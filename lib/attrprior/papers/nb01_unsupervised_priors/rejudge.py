@@ -2,9 +2,11 @@
 
     python -m attrprior.papers.nb01_unsupervised_priors.rejudge
 
-Rebuilds every claim of ``results/paper/01_unsupervised_priors/claims.json`` from the committed ``runs.csv`` with
-the rules the notebook uses now (:mod:`.judgements`, :mod:`.verdicts`), keeps the run's provenance as it was and
-adds a ``rejudged`` note (when, with which code, the verdicts before).
+Rebuilds every claim of ``results/paper/01_unsupervised_priors/claims.json`` from the committed per-run metrics —
+``runs.csv`` plus the λ-grid blocks under ``grid/`` (:mod:`.blocks`) and the authors' models under ``reference/``
+(:mod:`.amad_reference`) — with the rules the notebook uses now (:mod:`.judgements`, :mod:`.trend_claims`,
+:mod:`.reference_claims`), keeps the run's provenance as it was and adds a ``rejudged`` note (when, with which code,
+which grid files, the verdicts before).
 """
 from __future__ import annotations
 
@@ -20,6 +22,8 @@ from attrprior.compendium.claims import CLAIMS_FILE, ClaimRecorder, git_commit, 
 from attrprior.compendium.committed import committed_dir
 from attrprior.compendium.params import Config
 from .judgements import judge_all, nearest
+from .reference_claims import metric_reproduction_claim, reference_failures, training_reproduction_claim
+from .trend_claims import trend_claims
 
 NOTEBOOK = "01_unsupervised_priors"
 PAPER = "Amad, Incorporating Feature Attribution Priors into Unsupervised Models"
@@ -36,12 +40,6 @@ def scale_line(params: Mapping[str, Any], n_train: int, n_eval: int) -> str:
             f"{n_train:,} training / {n_eval:,} held-out MNIST images")
 
 
-def lambdas_of(params: Mapping[str, Any]) -> dict[str, list[float]]:
-    """The λ > 0 of each prior in a run's parameters."""
-    keys = {"total_variation": "tv_lambdas", "entropy": "entropy_lambdas", "pearson": "pearson_lambdas"}
-    return {prior: sorted({float(l) for l in params[key] if l > 0}) for prior, key in keys.items()}
-
-
 def _images(data: str, params: Mapping[str, Any]) -> tuple[int, int]:
     """Training and held-out images of a run, from its data line (the offline split) or its parameters."""
     m = re.search(r"into ([\d,]+) train / ([\d,]+) test", data)
@@ -49,6 +47,38 @@ def _images(data: str, params: Mapping[str, Any]) -> tuple[int, int]:
         n_train, n_eval = (int(g.replace(",", "")) for g in m.groups())
         return min(n_train, params["n_train"]), min(n_eval, params["n_eval"])
     return params["n_train"], params["n_eval"]
+
+
+def grid_frame(folder: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The committed run's ``runs.csv`` with every finished λ-grid block of ``folder/grid`` appended, and a note on
+    the blocks. A block's λ = 0 VAEs (``vae.csv``) retrain the committed run's baselines with the same seeds: they
+    are not added twice, but their largest difference from the committed ones is reported (a determinism check)."""
+    frame = pd.read_csv(folder / "runs.csv")
+    note: dict[str, Any] = {"blocks": []}
+    for path in sorted((folder / "grid").glob("*.csv")):
+        block = pd.read_csv(path)
+        if path.stem == "vae":
+            merged = frame[frame.kind == "vae"].merge(block, on="seed", suffixes=("", "_block"))
+            note["baseline_rerun_max_abs_diff"] = {m: float((merged[m] - merged[f"{m}_block"]).abs().max())
+                                                   for m in ("recon", "entropy", "pearson", "tv") if len(merged)}
+            continue
+        block = block[~block.set_index(["kind", "prior", "lam", "mode", "seed"]).index.isin(
+            frame.set_index(["kind", "prior", "lam", "mode", "seed"]).index)]
+        frame = pd.concat([frame, block], ignore_index=True)
+        note["blocks"].append(path.name)
+    return frame, note
+
+
+def reference_table(folder: Path) -> pd.DataFrame | None:
+    """Our metrics of the authors' models (``reference/models.csv``), or None before they are evaluated."""
+    path = folder / "reference" / "models.csv"
+    return pd.read_csv(path) if path.is_file() else None
+
+
+def lambdas_in(frame: pd.DataFrame) -> dict[str, list[float]]:
+    """The λ > 0 run for each prior in the μ-only mode (every prior keeps at least an empty list)."""
+    rows = frame[(frame.kind == "prior") & (frame["mode"] == "mu_only")]
+    return {p: sorted({float(l) for l in rows[rows.prior == p].lam}) for p in ("total_variation", "entropy", "pearson")}
 
 
 def rejudge_committed(root: Path | None = None) -> Path:
@@ -59,13 +89,21 @@ def rejudge_committed(root: Path | None = None) -> Path:
     if prov.get("profile") != "paper":
         raise ValueError(f"{folder / CLAIMS_FILE} is not a paper-profile run")
     params = {k: v for k, v in prov["parameters"].items() if k != "profile"}
-    frame = pd.read_csv(folder / "runs.csv")
+    frame, grid = grid_frame(folder)
+    reference = reference_table(folder)
     data = old[0].get("data", "") if old else ""
     scale = scale_line(params, *_images(data, params))
+    if grid["blocks"]:
+        scale += f"; plus the λ-grid blocks {', '.join(grid['blocks'])} (same settings)"
     cfg = Config(notebook=NOTEBOOK, profile="paper", values=params, overrides=prov.get("overrides", {}))
     recorder = ClaimRecorder(cfg, paper=prov.get("paper", PAPER), data=data, data_kind="real", scale=scale)
-    lambdas = lambdas_of(params)
-    for claim in judge_all(frame, lambdas, params["modes"], nearest(lambdas["total_variation"], 0.01)):
+    lambdas = lambdas_in(frame)
+    modes = sorted(set(frame[frame.kind == "prior"]["mode"]), key=lambda m: m != "mu_only")
+    claims = judge_all(frame, lambdas, modes, nearest(lambdas["total_variation"], 0.01))
+    claims += trend_claims(frame, reference, reference_failures())
+    if reference is not None:
+        claims += [metric_reproduction_claim(reference), training_reproduction_claim(frame, reference)]
+    for claim in claims:
         recorder.add(**claim)
     before = prov.get("rejudged", {}).get("verdicts_before") or {c["id"]: c["verdict"] for c in old}
     prov.update(data_kind="real", scale=scale, rejudged={
@@ -74,7 +112,8 @@ def rejudge_committed(root: Path | None = None) -> Path:
                 "power, the inconclusive rule; issue 15) by attrprior.papers.nb01_unsupervised_priors.rejudge. "
                 "Every statistic comes from the committed runs.csv of this run; no model was retrained, and the "
                 "provenance above is the original run's.",
-        "verdicts_before": before})
+        "verdicts_before": before, "grid": grid,
+        "reference_models": "reference/models.csv" if reference is not None else "not evaluated yet"})
     return write_json_atomic(folder / CLAIMS_FILE, {"provenance": prov, "claims": [asdict(c) for c in recorder.claims]})
 
 

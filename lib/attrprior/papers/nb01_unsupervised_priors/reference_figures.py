@@ -1,0 +1,137 @@
+"""Figures for notebook 01's paper-scale grid and the authors' own models: metrics over λ (the paper's Figs. 2 and
+4–6, our runs beside the authors'), failure counts, the run-by-run metric agreement and the TV-model audit."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from .figures import LABELS, SHORT_NAMES
+from .reference_claims import METRIC_TOLERANCE
+from .trend_claims import failures, lambda_groups
+
+OURS, THEIRS = "#1f77b4", "#d62728"
+PRIOR_COLORS = {"vae": "#555555", "entropy": "#2ca02c", "pearson": "#9467bd", "total_variation": "#ff7f0e"}
+
+
+def _their_groups(reference: pd.DataFrame | None, prior: str, metric: str, lams: Sequence[float]) -> dict:
+    if reference is None:
+        return {}
+    ref = reference[reference.protocol == "ours"]
+    out = {}
+    for lam in lams:
+        rows = ref[ref.prior == "vae"] if lam == 0 else ref[(ref.prior == prior) & np.isclose(ref.lam, lam)]
+        if len(rows):
+            out[lam] = rows[metric].to_numpy(float)
+    return out
+
+
+def lambda_boxplots(frame: pd.DataFrame, prior: str, metrics: Sequence[str], reference: pd.DataFrame | None = None,
+                    title: str = "", mode: str = "mu_only"):
+    """One panel per metric: our runs per λ (box + one dot per seed) and, where the authors trained the same λ, their
+    models evaluated the same way (red diamonds, right of each box). λ = 0 is the shared baseline."""
+    fig, axes = plt.subplots(1, len(metrics), figsize=(4.6 * len(metrics), 3.6), squeeze=False)
+    rng = np.random.default_rng(0)
+    for ax, metric in zip(axes[0], metrics):
+        groups = lambda_groups(frame, prior, metric, mode)
+        lams = list(groups)
+        theirs = _their_groups(reference, prior, metric, lams)
+        pos = np.arange(len(lams))
+        ax.boxplot([groups[l] for l in lams], positions=pos - 0.12, widths=0.32, showfliers=False,
+                   medianprops={"color": OURS})
+        for p, lam in zip(pos, lams):
+            ax.scatter(p - 0.12 + rng.uniform(-0.08, 0.08, len(groups[lam])), groups[lam], s=14, color=OURS, zorder=3,
+                       label="ours (8,000-image split)" if p == 0 else None)
+            if lam in theirs:
+                ax.scatter(np.full(len(theirs[lam]), p + 0.22), theirs[lam], marker="D", s=16, facecolor="none",
+                           edgecolor=THEIRS, zorder=3, label="authors' models" if lam == lams[0] else None)
+        ax.set_xticks(pos, [f"{l:g}" for l in lams])
+        ax.set_xlabel("λ")
+        ax.set_ylabel(LABELS.get(metric, metric))
+        ax.grid(axis="y", alpha=0.3)
+    axes[0][0].legend(fontsize=8, loc="best")
+    fig.suptitle(title or f"{SHORT_NAMES.get(prior, prior)} prior: held-out metrics over λ", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def failure_bars(frame: pd.DataFrame, priors: Sequence[str] = ("entropy", "pearson"), mode: str = "mu_only"):
+    """Failed runs (diverged, or saliency collapsed onto one latent) out of those trained, per prior and λ."""
+    fig, ax = plt.subplots(figsize=(7.5, 3.2))
+    labels, failed, trained, colors = ["λ=0"], [], [], [PRIOR_COLORS["vae"]]
+    f0 = failures(frame, None)
+    failed.append(f0[0]), trained.append(f0[1])
+    for prior in priors:
+        for lam in [l for l in lambda_groups(frame, prior, "entropy", mode) if l > 0]:
+            f = failures(frame, prior, [lam], mode)
+            labels.append(f"{SHORT_NAMES.get(prior, prior)}\nλ={lam:g}")
+            failed.append(f[0]), trained.append(f[1]), colors.append(PRIOR_COLORS[prior])
+    x = np.arange(len(labels))
+    ax.bar(x, trained, color="#dddddd", label="trained")
+    ax.bar(x, failed, color=colors, label="failed (collapsed or diverged)")
+    ax.set_xticks(x, labels, fontsize=8)
+    ax.set_ylabel("runs")
+    ax.legend(fontsize=8)
+    ax.set_title("Training failures per prior and λ (entropy < 0.1 nats or a diverged loss)", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def metric_agreement(table: pd.DataFrame):
+    """Our metrics of the authors' models (their protocol) against their metrics.csv, one dot per run."""
+    metrics = list(METRIC_TOLERANCE)
+    fig, axes = plt.subplots(1, len(metrics), figsize=(4.4 * len(metrics), 4.0))
+    for ax, m in zip(axes, metrics):
+        x, y = table[f"{m}_theirs"], table[f"{m}_ours"]
+        lo, hi = float(min(x.min(), y.min())), float(max(x.max(), y.max()))
+        pad = 0.05 * (hi - lo or 1)
+        line = np.array([lo - pad, hi + pad])
+        ax.fill_between(line, line - METRIC_TOLERANCE[m], line + METRIC_TOLERANCE[m], color="#cccccc", alpha=0.6,
+                        label=f"±{METRIC_TOLERANCE[m]} (tolerance)")
+        ax.plot(line, line, color="k", lw=0.8)
+        for prior, rows in table.groupby("prior"):
+            ax.scatter(rows[f"{m}_theirs"], rows[f"{m}_ours"], s=18, color=PRIOR_COLORS.get(prior),
+                       label=SHORT_NAMES.get(prior, "VAE λ=0" if prior == "vae" else prior))
+        ax.set_xlabel(f"{LABELS.get(m, m)}: their metrics.csv")
+        ax.set_ylabel("ours, on their model")
+    axes[0].legend(fontsize=8)
+    fig.suptitle(f"Our metrics on the authors' {len(table)} models against their own numbers (10,000 test images)",
+                 fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def tv_audit_plot(audit: pd.DataFrame, ours: pd.DataFrame | None = None):
+    """The authors' TV models: raw TV, scale-free TV and RMS(μ) as % change from their λ = 0 baselines, over λ; our
+    μ-only runs' mean changes beside them where we have the λ."""
+    fig, ax = plt.subplots(figsize=(7.5, 3.6))
+    lam = audit.lam.replace(0, np.nan)
+    for m, style in (("tv", "o-"), ("tv_rel", "s-"), ("mu_rms", "^-")):
+        ax.plot(lam, audit[f"{m} vs baseline %"], style, label=f"authors: {LABELS[m]}")
+        if ours is not None and len(ours):
+            ax.plot(ours.lam, ours[f"{m} vs baseline %"], style.replace("-", ""), mfc="none", ms=9,
+                    label=f"ours: {LABELS[m]}")
+    ax.axhline(0, color="k", lw=0.7)
+    ax.set_xscale("log")
+    ax.set_xlabel("TV prior λ")
+    ax.set_ylabel("% change from λ = 0")
+    ax.legend(fontsize=7, ncol=2)
+    ax.set_title("TV prior: does smoothness survive rescaling μ? (authors' models, our protocol)", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def ours_tv_changes(frame: pd.DataFrame, mode: str = "mu_only") -> pd.DataFrame:
+    """Our TV-prior runs' mean raw TV, scale-free TV and RMS(μ) as % change from our λ = 0 mean, per λ."""
+    ok = frame[frame.status == "ok"]
+    base = ok[ok.kind == "vae"][["tv", "tv_rel", "mu_rms"]].mean()
+    rows = ok[(ok.kind == "prior") & (ok.prior == "total_variation") & (ok["mode"] == mode)]
+    out = rows.groupby("lam")[["tv", "tv_rel", "mu_rms"]].mean().reset_index()
+    for m in ("tv", "tv_rel", "mu_rms"):
+        out[f"{m} vs baseline %"] = 100 * (out[m] / base[m] - 1)
+    return out
+
+
+__all__ = ["failure_bars", "lambda_boxplots", "metric_agreement", "ours_tv_changes", "tv_audit_plot"]
