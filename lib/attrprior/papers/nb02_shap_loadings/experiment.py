@@ -22,7 +22,7 @@ from scipy.optimize import linear_sum_assignment
 from scipy.stats import levene, rankdata, spearmanr
 from sklearn.decomposition import PCA, FactorAnalysis
 from sklearn.metrics import average_precision_score
-from tqdm.auto import tqdm
+from threadpoolctl import threadpool_limits
 
 from attrprior.core.attributions import latent_attributions
 from .tabular_vae import TabularVAE, linear_vae, mlp_vae
@@ -286,32 +286,75 @@ def run_replicate(data: LoadingsData, config: TrainConfig = TrainConfig(), metho
                      histories=hists, rotations=rots)
 
 
+def _replicate_job(seed: int, shared: dict) -> Replicate:
+    """One main-experiment seed: simulate, fit, attribute, score (a :func:`attrprior.compendium.sweep.run_jobs`
+    job; every random draw comes from ``seed``). BLAS runs on one thread, as in a Dask worker: PCA's SVD
+    differs in the last bits between thread counts."""
+    with threadpool_limits(limits=1, user_api="blas"):
+        data = simulate_loadings(**shared["sim"], seed=seed)
+        return run_replicate(data, shared["config"], shared["methods"], shared["n_explain"], shared["n_background"],
+                             shared["n_samples"], seed, shared["device"], keep_attributions=shared["keep_attributions"])
+
+
+def run_replicates(sim: dict, seeds: Sequence[int], config: TrainConfig = TrainConfig(),
+                   methods: Sequence[str] = METHODS, n_explain: int = 100, n_background: int = 100,
+                   n_samples: int = 100, device: torch.device | str | None = None, keep_attributions: bool = True,
+                   progress: bool = True, workers: int = 1) -> list[Replicate]:
+    """:func:`run_replicate` on ``simulate_loadings(**sim, seed=s)`` for every seed, one job per seed on the sweep
+    executor (``workers`` processes, or ``ATTRPRIOR_SCHEDULER``); the replicates come back in seed order and do
+    not depend on where they ran."""
+    from attrprior.compendium.sweep import run_jobs
+
+    shared = {"sim": dict(sim), "config": config, "methods": tuple(methods), "n_explain": n_explain,
+              "n_background": n_background, "n_samples": n_samples, "device": device,
+              "keep_attributions": keep_attributions}
+    return run_jobs(_replicate_job, [int(s) for s in seeds], workers, shared, desc="seeds", progress=progress,
+                    describe=lambda s: f"replicate seed {s}")
+
+
 # --------------------------------------------------------------------------- sweeps
+SWEEP_METRICS = ["auroc", "ap", "match_corr", "subspace_r2"]
+
+
+def _sweep_job(kwargs: dict, shared: dict) -> pd.DataFrame:
+    """One sweep point (simulator arguments incl. ``seed``): mean scores per (method, rotation); BLAS on one
+    thread as in :func:`_replicate_job`."""
+    with threadpool_limits(limits=1, user_api="blas"):
+        data = simulate_loadings(**kwargs)
+        rep = run_replicate(data, shared["config"], shared["methods"], shared["n_explain"], shared["n_background"],
+                            shared["n_samples"], kwargs["seed"], shared["device"])
+    return rep.scores.groupby(["method", "rotation"], sort=False)[SWEEP_METRICS].mean().reset_index()
+
+
 def sweep(base: dict, grid: dict[str, Sequence[float]], seeds: Sequence[int], config: TrainConfig = TrainConfig(),
           methods: Sequence[str] = ("vae_eg", "linear_vae", "pca", "fa"), n_explain: int = 100,
           n_background: int = 100, n_samples: int = 50, device: torch.device | str | None = None,
-          progress: bool = True) -> pd.DataFrame:
+          progress: bool = True, workers: int = 1) -> pd.DataFrame:
     """Vary one simulator argument at a time around ``base`` (keyword arguments of ``simulate_loadings``).
 
     ``grid`` maps an argument name (``sparsity``, ``noise``, ``k`` ...) to its values. Returns one row per
     (axis, value, seed, method, rotation) with the mean AUROC/AP over factors, the matching quality and the
-    subspace R². A setting
-    shared by several axes (the base point) is computed once and reused. The poster's anchor features
-    are not imposed unless ``base`` asks for them (``anchors=(150, 600)``).
+    subspace R². Every distinct setting is one job on the sweep executor (``workers`` processes, or
+    ``ATTRPRIOR_SCHEDULER``); a setting shared by several axes (the base point) is computed once and reused.
+    The poster's anchor features are not imposed unless ``base`` asks for them (``anchors=(150, 600)``).
     """
-    jobs = [(axis, v, s) for axis, values in grid.items() for v in values for s in seeds]
-    cache: dict[tuple, pd.DataFrame] = {}
-    rows = []
-    for axis, value, seed in tqdm(jobs, desc="sweep", disable=not progress):
+    from attrprior.compendium.sweep import run_jobs
+
+    points = [(axis, v, s) for axis, values in grid.items() for v in values for s in seeds]
+    settings: dict[tuple, dict] = {}
+    for axis, value, seed in points:
         kwargs = {"anchors": None, **base, axis: value, "seed": seed}
-        key = tuple(sorted(kwargs.items()))
-        if key not in cache:
-            data = simulate_loadings(**kwargs)
-            rep = run_replicate(data, config, methods, n_explain, n_background, n_samples, seed, device)
-            metrics = ["auroc", "ap", "match_corr", "subspace_r2"]
-            cache[key] = rep.scores.groupby(["method", "rotation"], sort=False)[metrics].mean().reset_index()
-        for rec in cache[key].to_dict("records"):
-            rows.append({"axis": axis, "value": value, "seed": seed, **rec})
+        settings.setdefault(tuple(sorted(kwargs.items())), kwargs)
+    shared = {"config": config, "methods": tuple(methods), "n_explain": n_explain, "n_background": n_background,
+              "n_samples": n_samples, "device": device}
+    keys = list(settings)
+    out = run_jobs(_sweep_job, [settings[k] for k in keys], workers, shared, desc="sweep", progress=progress,
+                   describe=lambda kw: "sweep point " + ", ".join(f"{k}={v}" for k, v in kw.items()))
+    frames = dict(zip(keys, out))
+    rows = []
+    for axis, value, seed in points:
+        key = tuple(sorted({"anchors": None, **base, axis: value, "seed": seed}.items()))
+        rows += [{"axis": axis, "value": value, "seed": seed, **rec} for rec in frames[key].to_dict("records")]
     return pd.DataFrame(rows)
 
 
@@ -333,6 +376,6 @@ def sweep_series(table: pd.DataFrame, axis: str, metric: str = "auroc",
 __all__ = [
     "METHODS", "METHOD_LABELS", "Matching", "ROTATION_LABELS", "Replicate", "TrainConfig", "abs_corr", "auroc", "brown_forsythe",
     "eg_latent_attributions", "importance", "latent_means", "linear_loadings", "match_latents", "run_replicate",
-    "score_loadings", "shap_latent_attributions", "spearman_agreement", "split_rows", "subspace_r2", "sweep",
+    "run_replicates", "score_loadings", "shap_latent_attributions", "spearman_agreement", "split_rows", "subspace_r2", "sweep",
     "sweep_series", "train_vae",
 ]

@@ -35,6 +35,8 @@ SPEC = NotebookSpec(
               many=True),
         Param("sweep_noise", float, "noise sd values swept", low=0.0, high=100.0, many=True),
         Param("sweep_k", int, "numbers of factors swept (VAE latents = factors)", low=1, high=50, many=True),
+        Param("workers", int, "processes training seeds and sweep points side by side (results do not depend on it)",
+              low=1, high=64),
     ),
     profiles={
         "smoke": {
@@ -42,7 +44,7 @@ SPEC = NotebookSpec(
             "pattern": "block", "hidden": 16, "epochs": 5, "batch_size": 100, "lr": 3e-3, "beta": 1.0,
             "n_explain": 20, "n_background": 20, "n_samples": 10,
             "sweep_seeds": [0, 1], "sweep_n": 150, "sweep_p": 60, "sweep_epochs": 5,
-            "sweep_sparsity": [0.8, 0.9], "sweep_noise": [1.0], "sweep_k": [3],
+            "sweep_sparsity": [0.8, 0.9], "sweep_noise": [1.0], "sweep_k": [3], "workers": 1,
         },
         "default": {
             "seeds": [0, 1, 2], "n": 1000, "p": 800, "k": 5, "sparsity": 0.8, "factor_sparsity": 0.5,
@@ -50,6 +52,7 @@ SPEC = NotebookSpec(
             "beta": 1.0, "n_explain": 100, "n_background": 100, "n_samples": 100,
             "sweep_seeds": [0, 1, 2], "sweep_n": 500, "sweep_p": 200, "sweep_epochs": 60,
             "sweep_sparsity": [0.5, 0.8, 0.95], "sweep_noise": [0.5, 1.0, 2.0, 4.0], "sweep_k": [2, 5, 8],
+            "workers": 1,
         },
         "paper": {
             "seeds": list(range(10)), "n": 5000, "p": 1000, "k": 5, "sparsity": 0.8, "factor_sparsity": 0.5,
@@ -57,7 +60,7 @@ SPEC = NotebookSpec(
             "beta": 1.0, "n_explain": 500, "n_background": 200, "n_samples": 200,
             "sweep_seeds": [0, 1, 2, 3, 4], "sweep_n": 2000, "sweep_p": 1000, "sweep_epochs": 200,
             "sweep_sparsity": [0.5, 0.6, 0.7, 0.8, 0.9, 0.95], "sweep_noise": [0.25, 0.5, 1.0, 2.0, 4.0, 8.0],
-            "sweep_k": [2, 3, 5, 8, 10],
+            "sweep_k": [2, 3, 5, 8, 10], "workers": 2,
         },
     },
 )
