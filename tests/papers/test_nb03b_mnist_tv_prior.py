@@ -306,3 +306,28 @@ def test_tradeoff_each_outcome():
     short = tvr.tradeoff_stats([1e-3], [40], [0.5], base_tv=50, base_acc=0.99)
     v, why = V.verdict_tradeoff(short)
     assert v == "inconclusive" and "make no curve" in why
+
+
+def test_model_grid_on_two_workers_matches_the_serial_run():
+    """Each (method, λ, seed) is a self-seeding job on the sweep executor: where it ran changes no number."""
+    from functools import partial
+
+    from attrprior.papers.nb03b_mnist_tv_prior.experiment import ImageData
+    from attrprior.papers.nb03b_mnist_tv_prior.runs import sweep_table, train_runs
+
+    x, y = _toy(60)
+    data = ImageData(x[:40], y[:40], x[40:50], y[40:50], x[50:], y[50:], x[:20], "toy blobs")
+    grid = [("baseline", 0.0, 0), ("expected_gradients", 1e-2, 0), ("gradients", 1e-2, 1)]
+    kw = dict(model_fn=partial(MnistCNN, image_size=12, hidden=32), device="cpu", progress=False)
+    cfg = TrainConfig(epochs=1, batch_size=20, lr=1e-3)
+    serial, parallel = (train_runs(data, grid, cfg, workers=w, **kw) for w in (1, 2))
+    assert list(serial) == list(parallel) == [("baseline", 0.0, 0), ("expected_gradients", 0.01, 0),
+                                             ("gradients", 0.01, 1)]
+    for key, a in serial.items():
+        b = parallel[key]
+        assert (a.val_acc, a.test_acc) == (b.val_acc, b.test_acc)
+        for (name, p1), (_, p2) in zip(a.model.state_dict().items(), b.model.state_dict().items()):
+            assert torch.equal(p1, p2), (key, name)
+    assert sweep_table(serial, data, 4, 3).equals(sweep_table(parallel, data, 4, 3))
+    done = train_runs(data, grid[:1] + [("baseline", 0.0, 2)], cfg, done=serial, **kw)  # only the new seed trains
+    assert done[grid[0]] is serial[grid[0]] and len(done) == 4

@@ -41,6 +41,7 @@ SPEC = NotebookSpec(
         Param("run_cifar", bool, "run the CIFAR-10 + VGG16 section if the data can be obtained"),
         Param("cifar_epochs", int, "CIFAR-10 training epochs (the paper does not state the count)", low=1, high=500),
         Param("cifar_lambda", float, "CIFAR-10 λ [paper: 1e-4 at the 1% rule, 1e-3 at the 10% rule]", low=0.0, high=0.9),
+        Param("workers", int, "processes training models side by side (results do not depend on it)", low=1, high=64),
     ),
     profiles={
         "smoke": {
@@ -48,20 +49,21 @@ SPEC = NotebookSpec(
             "batch_size": 50, "k": 1, "lambdas": [1e-8], "tolerance": 0.01, "sigmas": [0.0, 0.3],
             "n_tv_images": 3, "eg_samples": 8, "n_references": 50, "n_show": 3, "mode": "alternating",
             "batch_norm": False, "data_source": "auto", "run_cifar": False, "cifar_epochs": 1, "cifar_lambda": 1e-4,
+            "workers": 1,
         },
         "default": {
             "seeds": [0, 1], "n_train": 1000, "n_val": 300, "n_test": 500, "epochs": 1, "lr": 1e-3,
             "lr_decay": 0.95, "batch_size": 50, "k": 1, "lambdas": [1e-9, 1e-8, 1e-7], "tolerance": 0.01,
             "sigmas": [0.0, 0.15, 0.3, 0.45, 0.6], "n_tv_images": 12, "eg_samples": 100, "n_references": 500,
             "n_show": 5, "mode": "alternating", "batch_norm": False, "data_source": "auto", "run_cifar": False,
-            "cifar_epochs": 1, "cifar_lambda": 1e-4,
+            "cifar_epochs": 1, "cifar_lambda": 1e-4, "workers": 1,
         },
         "paper": {
             "seeds": [0, 1, 2, 3, 4], "n_train": 0, "n_val": 1000, "n_test": 0, "epochs": 60, "lr": 1e-4,
             "lr_decay": 0.95, "batch_size": 50, "k": 1, "lambdas": _PAPER_LAMBDAS, "tolerance": 0.01,
             "sigmas": [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0], "n_tv_images": 200, "eg_samples": 100,
             "n_references": 5000, "n_show": 5, "mode": "alternating", "batch_norm": True, "data_source": "auto",
-            "run_cifar": True, "cifar_epochs": 60, "cifar_lambda": 1e-4,
+            "run_cifar": True, "cifar_epochs": 60, "cifar_lambda": 1e-4, "workers": 2,
         },
     },
 )
