@@ -340,3 +340,24 @@ def test_bootstrap_evidence_rule():
     assert gv.beats(e) == ("reproduced", "")
     assert gv.beats(gv.bootstrap_evidence(0.01, 0.4, (-0.02, 0.04), 40, 2000))[0] == "inconclusive"
     assert gv.beats(gv.bootstrap_evidence(-0.04, 0.01, (-0.07, -0.01), 40, 2000))[0] == "not reproduced"
+
+
+@needs_data
+def test_retrainings_on_two_workers_match_the_serial_run(real):
+    """Each seed's retrainings are one self-seeding job on the sweep executor: where it ran changes no number."""
+    from attrprior.core.data import gmt_path
+
+    merge, sets = real
+    d = sg.simulate_drug_response(n_genes=60, n_patients=40, n_drugs=2, seed=1, merge=merge, gene_sets=sets)
+    cfg = gp.TrainConfig(hidden=(16, 8), max_epochs=3, patience=2, finetune_epochs=1, eg_samples=2, batch_size=32,
+                         nu_ratios=(1.0,), attr_samples=4, gcn_channels=2)
+    serial, parallel = (gp.run_experiment(d, cfg, [0, 1], gmt_path("KEGG_2016"), gsea_permutations=10,
+                                          progress=False, workers=w) for w in (1, 2))
+    assert list(serial.r2.seed) == [0] * len(gp.MODELS) + [1] * len(gp.NN_MODELS)
+    for name in ("r2", "penalty", "auroc", "nus"):
+        pd.testing.assert_frame_equal(getattr(serial, name), getattr(parallel, name), check_exact=True)
+    for name in ("phi", "preds"):
+        a, b = getattr(serial, name), getattr(parallel, name)
+        assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
+    for model, tables in serial.gsea.items():
+        assert len(tables) == 2 and all(t.equals(u) for t, u in zip(tables, parallel.gsea[model]))

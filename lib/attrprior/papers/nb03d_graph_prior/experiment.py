@@ -34,8 +34,8 @@ import pandas as pd
 import torch
 from sklearn.linear_model import Lasso
 from sklearn.metrics import r2_score, roc_auc_score
+from threadpoolctl import threadpool_limits
 from torch import Tensor, nn
-from tqdm.auto import tqdm
 
 from attrprior.core.attributions import expected_gradients, gradients, mean_abs_attribution
 from attrprior.core.metrics.seed_tests import bootstrap_r2_diff, paired_ttest, ttest  # noqa: F401 (re-exported)
@@ -317,34 +317,50 @@ class Results:
     test_patient: np.ndarray | None = None                      # patient of each test sample
 
 
+def _seed_job(task: tuple[int, int], shared: dict) -> dict:
+    """Retrain every neural model with one seed and score it (a :func:`attrprior.compendium.sweep.run_jobs` job;
+    it seeds itself). The first seed's job (``i == 0``) also scores the linear models in ``shared``. BLAS runs
+    on one thread, as in a Dask worker, so φ̄ᵀLφ̄ has the same last bits wherever the job ran."""
+    i, seed = task
+    prep, cfg, gsea_models = shared["prep"], shared["cfg"], shared["gsea_models"]
+    out: dict = {"rows": [], "pen": [], "auc": [], "phi": {}, "preds": {}, "gsea": {}}
+    with threadpool_limits(limits=1, user_api="blas"):
+        models, nus = train_neural(prep, cfg, seed)
+        out["nus"] = [{"model": k, "seed": seed, **v} for k, v in nus.items()]
+        for name, model in {**models, **(shared["linear"] if i == 0 else {})}.items():
+            with torch.no_grad():
+                out["preds"][name] = model(prep.x["test"]).squeeze(-1).cpu().numpy()
+            out["rows"].append({"model": name, "seed": seed, "r2": test_r2(model, prep)})
+            f = out["phi"][name] = global_attributions(model, prep, cfg.attr_samples, seed)
+            out["pen"].append({"model": name, "seed": seed, "penalty": graph_penalty(f, prep.lap),
+                               "penalty_random": graph_penalty(f, prep.lap_random),
+                               "penalty_normalised": graph_penalty(f / max(f.sum(), 1e-12), prep.lap)})
+            out["auc"].append({"model": name, "seed": seed, "auroc": driver_auroc(f, prep.data.driver_mask)})
+            if name in gsea_models:
+                out["gsea"][name] = prerank(f, prep.data.genes, shared["gmt"], shared["permutations"], seed)
+    return out
+
+
 def run_experiment(data: DrugResponseStandIn, cfg: TrainConfig, seeds: Sequence[int], gmt: Path | str,
                    split_seed: int = 0, gsea_models: Sequence[str] = ("MLP", "Graph prior (EG)"),
-                   gsea_permutations: int = 100, progress: bool = True) -> Results:
-    """Train all models for every seed and compute every metric (see the module docstring)."""
+                   gsea_permutations: int = 100, progress: bool = True, workers: int = 1) -> Results:
+    """Train all models for every seed and compute every metric (see the module docstring). Each seed's
+    retrainings are one job on the sweep executor (``workers`` processes, or ``ATTRPRIOR_SCHEDULER``): the
+    results do not depend on where the jobs ran."""
+    from attrprior.compendium.sweep import run_jobs
+
     prep = prepare(data, split_seed, cfg.device)
-    rows, pen, auc, nus_rows = [], [], [], []
-    phi: dict[str, list[np.ndarray]] = {m: [] for m in MODELS}
-    preds: dict[str, list[np.ndarray]] = {m: [] for m in MODELS}
-    gsea: dict[str, list[pd.DataFrame]] = {m: [] for m in gsea_models}
-    linear, lin_hp = fit_linear(prep, cfg)  # deterministic: fitted and scored once (first seed's EG draws)
-    for i, seed in enumerate(tqdm(list(seeds), desc="retrainings", disable=not progress)):
-        models, nus = train_neural(prep, cfg, seed)
-        nus_rows += [{"model": k, "seed": seed, **v} for k, v in nus.items()]
-        for name, model in {**models, **(linear if i == 0 else {})}.items():
-            with torch.no_grad():
-                preds[name].append(model(prep.x["test"]).squeeze(-1).cpu().numpy())
-            rows.append({"model": name, "seed": seed, "r2": test_r2(model, prep)})
-            f = global_attributions(model, prep, cfg.attr_samples, seed)
-            phi[name].append(f)
-            pen.append({"model": name, "seed": seed, "penalty": graph_penalty(f, prep.lap),
-                        "penalty_random": graph_penalty(f, prep.lap_random),
-                        "penalty_normalised": graph_penalty(f / max(f.sum(), 1e-12), prep.lap)})
-            auc.append({"model": name, "seed": seed, "auroc": driver_auroc(f, data.driver_mask)})
-            if name in gsea:
-                gsea[name].append(prerank(f, data.genes, gmt, gsea_permutations, seed))
-    return Results(pd.DataFrame(rows), {k: np.stack(v) for k, v in phi.items() if v}, pd.DataFrame(pen),
-                   pd.DataFrame(auc), gsea, pd.DataFrame(nus_rows), lin_hp, list(seeds),
-                   {k: np.stack(v) for k, v in preds.items() if v},
+    linear, lin_hp = fit_linear(prep, cfg)  # deterministic: fitted once, scored with the first seed's EG draws
+    shared = {"prep": prep, "cfg": cfg, "linear": linear, "gsea_models": tuple(gsea_models), "gmt": str(gmt),
+              "permutations": gsea_permutations}
+    jobs = run_jobs(_seed_job, list(enumerate(int(s) for s in seeds)), workers, shared, desc="retrainings",
+                    progress=progress, describe=lambda t: f"retrainings with seed {t[1]}")
+    phi = {m: [j["phi"][m] for j in jobs if m in j["phi"]] for m in MODELS}
+    preds = {m: [j["preds"][m] for j in jobs if m in j["preds"]] for m in MODELS}
+    gsea = {m: [j["gsea"][m] for j in jobs if m in j["gsea"]] for m in gsea_models}
+    frame = lambda key: pd.DataFrame([row for j in jobs for row in j[key]])  # noqa: E731
+    return Results(frame("rows"), {k: np.stack(v) for k, v in phi.items() if v}, frame("pen"), frame("auc"), gsea,
+                   frame("nus"), lin_hp, list(seeds), {k: np.stack(v) for k, v in preds.items() if v},
                    prep.y["test"].cpu().numpy(), prep.data.patient[prep.data.split(split_seed)["test"]])
 
 
