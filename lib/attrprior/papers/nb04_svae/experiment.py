@@ -12,7 +12,6 @@ from typing import Callable, Sequence
 import numpy as np
 import torch
 from torch import Tensor
-from tqdm.auto import tqdm
 
 from attrprior.core import attributions as A
 from .models import SVAE, ClassifierLogits, KLDivergence, LatentMean, SemiVAE, check_images, check_labels
@@ -334,46 +333,7 @@ def counterfactuals(model: SVAE, x: Tensor, centroids: Tensor, steps: Sequence[f
             "t": steps_t.to(mu)[first], "success": hit.any(-1)}
 
 
-# --------------------------------------------------------------------------- the grid
-@dataclass
-class GridResult:
-    """``records``: one row per (config, seed) with Table 1 metrics and the invariance curve;
-    ``models`` and ``details`` (per-image correctness, R, invariance; training history) by (label, seed)."""
-
-    records: list[dict]
-    models: dict[tuple[str, int], Model]
-    details: dict[tuple[str, int], dict[str, np.ndarray]]
-
-
-def run_grid(configs: Sequence[RunConfig], seeds: Sequence[int], train: tuple[Tensor, Tensor],
-             test: tuple[Tensor, Tensor], invariance_x: Tensor, sigmas: Sequence[float], *, epochs: int,
-             batch_size: int, lr: float, n_mc: int, arch: dict[str, int], device: torch.device | str | None = None,
-             progress: bool = True) -> GridResult:
-    """Train every configuration under every seed; evaluate Table 1 metrics and the invariance test."""
-    import time
-
-    res = GridResult([], {}, {})
-    jobs = [(c, s) for s in seeds for c in configs]
-    for cfg, seed in tqdm(jobs, desc="Table 1 grid", disable=not progress):
-        start = time.time()
-        model, hist = train_model(cfg, *train, seed=seed, epochs=epochs, batch_size=batch_size, lr=lr,
-                                  device=device, val=(test[0][:500], test[1][:500]), progress=progress, **arch)
-        train_s = time.time() - start
-        model = model.cpu()
-        gen = torch.Generator().manual_seed(10_000 + seed)
-        metrics = evaluate(model, *test, n_mc=n_mc, generator=gen, per_image=True)
-        kept = invariance_test(adapter(model, n_mc=0), invariance_x, sigmas, generator=gen)
-        res.records.append({"model": cfg.label, "kind": cfg.kind, "alpha": cfg.alpha,
-                            "beta": cfg.beta if cfg.beta is not None else float("nan"), "seed": seed,
-                            **{k: v for k, v in metrics.items() if not k.endswith("per_image")},
-                            "invariance": kept.mean(1).tolist(), "train_s": train_s,
-                            "final_train_loss": hist.last().get("elbo_loss", float("nan"))})
-        res.models[(cfg.label, seed)] = model
-        res.details[(cfg.label, seed)] = {"correct": metrics["correct_per_image"], "R": metrics["R_per_image"],
-                                          "kept": kept, "history": hist.to_frame()}
-    return res
-
-
+# --------------------------------------------------------------------------- data
 def dataset_tensors(ds, limit: int | None = None) -> tuple[Tensor, Tensor]:
     """A torchvision CIFAR10 / SVHN / MNIST data set as (float images in [0, 1] ``[N, C, H, W]``, int64 labels)."""
     data = ds.data.numpy() if isinstance(ds.data, Tensor) else np.asarray(ds.data)
@@ -389,8 +349,8 @@ def dataset_tensors(ds, limit: int | None = None) -> tuple[Tensor, Tensor]:
 
 
 __all__ = [
-    "ATTRIBUTION_METHODS", "GridResult", "diversity_table", "InvarianceAdapter", "KINDS", "METHOD_TITLES", "RunConfig", "adapter",
+    "ATTRIBUTION_METHODS", "diversity_table", "InvarianceAdapter", "KINDS", "METHOD_TITLES", "RunConfig", "adapter",
     "build_model", "class_centroids", "classifier_attributions", "counterfactuals", "dataset_tensors", "evaluate",
     "invariance_curve", "invariance_test", "invariant_samples", "kl_attribution", "latent_part_attributions",
-    "mcnemar_one_sided", "run_grid", "table1_grid", "train_model", "traversal_grid",
+    "mcnemar_one_sided", "table1_grid", "train_model", "traversal_grid",
 ]

@@ -47,6 +47,8 @@ SPEC = NotebookSpec(
         Param("attr_samples", int, "GradientShap draws / IG steps for the attribution maps", low=4, high=512),
         Param("extra_datasets", str, "Table 1 rows beyond MNIST, run only when the data can be loaded",
               choices=("none", "svhn", "cifar10"), many=True),
+        Param("workers", int, "processes training the grid's models side by side (results do not depend on it)",
+              low=1, high=64),
     ),
     profiles={
         "smoke": {
@@ -54,20 +56,21 @@ SPEC = NotebookSpec(
             "image_size": 28, "n_train": 400, "n_test": 200, "n_invariance": 100, "epochs": 1, "batch_size": 50,
             "lr": 3e-3, "width": 4, "hidden": 32, "z1_dim": 10, "z2_dim": 5, "mc_samples": 2,
             "sigmas": [0.1, 1.0, 5.0], "n_examples": 2, "attr_samples": 8, "extra_datasets": ["none"],
+            "workers": 1,
         },
         "default": {
             "seeds": [0], "alphas": [6000.0], "betas": [0.01, 0.9], "mnist_source": "auto",
             "image_size": 28, "n_train": 3000, "n_test": 1000, "n_invariance": 500, "epochs": 12, "batch_size": 32,
             "lr": 3e-3, "width": 8, "hidden": 64, "z1_dim": 10, "z2_dim": 5, "mc_samples": 10,
             "sigmas": [0.1, 0.5, 1.0, 1.5, 2.0, 3.0, 5.0], "n_examples": 3, "attr_samples": 32,
-            "extra_datasets": ["none"],
+            "extra_datasets": ["none"], "workers": 1,
         },
         "paper": {
             "seeds": [0, 1, 2, 3, 4], "alphas": [60.0, 6000.0], "betas": [0.01, 0.5, 0.9], "mnist_source": "auto",
             "image_size": 28, "n_train": 60000, "n_test": 10000, "n_invariance": 2000, "epochs": 50,
             "batch_size": 100, "lr": 1e-3, "width": 32, "hidden": 256, "z1_dim": 10, "z2_dim": 5, "mc_samples": 10,
             "sigmas": [0.1, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0], "n_examples": 5,
-            "attr_samples": 64, "extra_datasets": ["svhn", "cifar10"],
+            "attr_samples": 64, "extra_datasets": ["svhn", "cifar10"], "workers": 2,
         },
     },
 )
