@@ -66,3 +66,20 @@ def test_bad_groups_are_refused(bad, match):
 def test_bad_alternative_is_refused():
     with pytest.raises(ValueError, match="alternative"):
         T.jt_normal_p(_groups(), "up")
+
+
+def test_vectorised_permutation_p_matches_scipy():
+    gs = _groups(7, 0.4, k=3, n=4)
+    res = stats.permutation_test(gs, lambda *g: T.jt_statistic(g), permutation_type="independent",
+                                 alternative="greater", n_resamples=1999, random_state=0)
+    stat, p = T.jt_test(gs, "increasing", n_resamples=1999)
+    assert stat == pytest.approx(res.statistic)
+    assert p == pytest.approx(res.pvalue, abs=0.03)
+
+
+def test_batched_statistics_match_the_single_ones():
+    gs = _groups(9, 0.3)
+    sizes = [len(g) for g in gs]
+    jt = T._jt_many(np.concatenate(gs)[None, :], sizes)
+    assert jt[0] == pytest.approx(T.jt_statistic(gs))
+    assert T._normal_p_many(jt, sizes, "increasing")[0] == pytest.approx(T.jt_normal_p(gs, "increasing"))

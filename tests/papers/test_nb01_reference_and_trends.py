@@ -50,7 +50,7 @@ def test_authors_models_load_into_our_vae_and_reconstruct_test_digits():
     models = R.reference_models()
     assert len(models) == 42 and {m.prior for m in models} == {"vae", "entropy", "pearson", "total_variation"}
     vae = R.load_reference_vae(models[0])
-    x = R.reference_images()[:64]
+    x = R.reference_images(64)
     from attrprior.papers.nb01_unsupervised_priors.sweep import reconstruction
     assert 120 < reconstruction(vae, x)["recon"] < 220  # a random VAE gives ~700 nats
 
@@ -125,3 +125,16 @@ def test_failure_claims_count_collapses_and_divergences():
 def test_reference_failures_come_from_their_metrics():
     f = RC.reference_failures()
     assert f["vae"] == (0, 5) and f["entropy_ge1"] == (8, 10) and f["pearson"] == (0, 15)
+
+
+def test_full_mode_claim_compares_the_scale_free_tv_of_both_modes():
+    rows = []
+    for mode, level in (("mu_only", 1.8), ("full", 1.5)):
+        for s in range(5):
+            rows.append({"kind": "prior", "prior": "total_variation", "lam": 0.01, "mode": mode, "seed": s,
+                         "status": "ok", "tv_rel": level + 0.01 * s})
+    frame = pd.DataFrame(rows)
+    assert TC.full_mode_claim(frame)["verdict"] == "reproduced"
+    assert TC.full_mode_claim(frame[frame["mode"] == "mu_only"])["verdict"] == "not tested"
+    swapped = frame.assign(mode=frame["mode"].map({"mu_only": "full", "full": "mu_only"}))
+    assert TC.full_mode_claim(swapped)["verdict"] == "not reproduced"

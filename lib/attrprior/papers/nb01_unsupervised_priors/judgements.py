@@ -211,11 +211,15 @@ def judge_all(frame: pd.DataFrame, lambdas: Mapping[str, Sequence[float]], modes
            pearson_claim(frame, lam_pea, ref), beta_claim(frame, lam_pea, ref)]
     other = [m for m in modes if m != ref]
     if other:
-        alt = [tv_claim(frame, lam_tv, other[0], "5.1-tv-prior"),
-               entropy_claim(frame, lambdas["entropy"], other[0], "5.2-entropy-prior"),
-               pearson_claim(frame, lam_pea, other[0], "5.3-pearson-prior")]
-        pairs = {f"claim {i + 1}": (a["verdict"], b["verdict"]) for i, (a, b) in enumerate(zip(out, alt))}
-        out += alt + [modes_claim(pairs, (ref, other[0]), sorted(set(frame.seed)))]
+        ran = lambda prior, lam: len(select_runs(frame, **_where(prior, lam, other[0]))) >= 2  # noqa: E731
+        makers = [(lambda: tv_claim(frame, lam_tv, other[0], "5.1-tv-prior"), ran("total_variation", lam_tv)),
+                  (lambda: entropy_claim(frame, lambdas["entropy"], other[0], "5.2-entropy-prior"),
+                   ran("entropy", max(lambdas["entropy"]))),
+                  (lambda: pearson_claim(frame, lam_pea, other[0], "5.3-pearson-prior"), ran("pearson", lam_pea))]
+        alt = [(i, make()) for i, (make, ok) in enumerate(makers) if ok]
+        pairs = {f"claim {i + 1}": (out[i]["verdict"], claim["verdict"]) for i, claim in alt}
+        out += [claim for _, claim in alt]
+        out.append(modes_claim(pairs, (ref, other[0]), sorted(set(frame.seed))) if pairs else not_tested_modes(modes))
     else:
         out.append(not_tested_modes(modes))
     return out
