@@ -14,10 +14,11 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 import torch
-from tqdm.auto import tqdm
+from threadpoolctl import threadpool_limits
 
 from .dapr import (TrainConfig, Trained, check_meta_features, global_attributions, moons_hidden, train_dapr,
                    train_merge, train_plain)
+from attrprior.compendium.sweep import run_jobs
 from attrprior.core.models.mlp import mlp
 from .moons import make_moons_nuisance
 
@@ -34,55 +35,63 @@ def _best(runs: list[tuple[float, Trained, float]], task: str) -> tuple[float, T
 
 
 # --------------------------------------------------------------------------- A. two moons
+def _moons_job(task: tuple[int, int], shared: dict) -> list[dict]:
+    """Every model of one two-moons data set (nuisance features ``p``, data set ``i``): one row per model with its
+    best hyper-parameter on validation (a :func:`attrprior.compendium.sweep.run_jobs` job; it seeds itself from
+    ``seed + 1000 i + p``)."""
+    p, i = task
+    data_seed = shared["seed"] + 1000 * i + p
+    d = make_moons_nuisance(p, seed=data_seed)
+    hidden = moons_hidden(d.n_features, shared["hidden_rule"])
+    run_cfg = replace(shared["cfg"], seed=data_seed)
+    args = (d.X_train, d.y_train, d.X_val, d.y_val)
+
+    def new_f() -> torch.nn.Module:
+        torch.manual_seed(data_seed)  # every model of a data set starts from the same weights
+        return mlp(d.n_features, hidden, 2)
+
+    noise_meta = np.random.default_rng(data_seed + 7).standard_normal(d.meta.shape).astype(np.float32)
+    rows = []
+    for model in MOONS_MODELS:
+        runs = []
+        for h in shared["grids"][model]:
+            if model.startswith("DAPr"):
+                torch.manual_seed(data_seed + 1)
+                meta = d.meta if model == "DAPr" else noise_meta
+                t = train_dapr(new_f(), torch.nn.Linear(2, 1), meta, *args, task="classification", lam=h,
+                               cfg=run_cfg)
+            else:
+                kw = {"l1": h} if model == "MLP + L1" else {"l2": h} if model == "MLP + L2" else {}
+                t = train_plain(new_f(), *args, task="classification", cfg=run_cfg, **kw)
+            runs.append((h, t, t.score(d.X_val, d.y_val)))
+        h, t, val = _best(runs, "classification")
+        row = dict(p=p, n_features=d.n_features, dataset=i, data_seed=data_seed, model=model, hyper=h, val_acc=val,
+                   test_acc=t.score(d.X_test, d.y_test), epochs=len(t.history.epochs), g_informative=np.nan,
+                   g_nuisance=np.nan)
+        if model.startswith("DAPr"):
+            imp = t.predicted_importance()
+            row.update(g_informative=float(imp[d.informative].mean()), g_nuisance=float(imp[~d.informative].mean()))
+        rows.append(row)
+    return rows
+
+
 def run_moons(p_grid: Sequence[int], n_datasets: int, *, cfg: TrainConfig, hidden_rule: str = "paper",
               lam_grid: Sequence[float] = (1.0,), l1_grid: Sequence[float] = (1e-4,),
-              l2_grid: Sequence[float] = (1e-3,), seed: int = 0, progress: bool = True) -> pd.DataFrame:
+              l2_grid: Sequence[float] = (1e-3,), seed: int = 0, progress: bool = True,
+              workers: int = 1) -> pd.DataFrame:
     """Test accuracy of MLP, MLP + L1, MLP + L2, DAPr (linear g on per-feature mean and sd) and, as a control,
     DAPr (noise) (linear g on N(0, 1) meta-features) on ``n_datasets`` two-moons data sets per number of
     nuisance features p. Columns: p, dataset, data_seed, model, hyper,
-    val_acc, test_acc, epochs, g_informative, g_nuisance (DAPr's predicted importance, mean over each group)."""
-    rows = []
-    total = len(p_grid) * n_datasets * (len(l1_grid) + len(l2_grid) + 2 * len(lam_grid) + 1)
-    bar = tqdm(total=total, desc="two moons", disable=not progress)
-    for p in p_grid:
-        for i in range(n_datasets):
-            data_seed = seed + 1000 * i + int(p)
-            d = make_moons_nuisance(int(p), seed=data_seed)
-            hidden = moons_hidden(d.n_features, hidden_rule)
-            run_cfg = replace(cfg, seed=data_seed)
-            args = (d.X_train, d.y_train, d.X_val, d.y_val)
-
-            def new_f() -> torch.nn.Module:
-                torch.manual_seed(data_seed)  # every model of a data set starts from the same weights
-                return mlp(d.n_features, hidden, 2)
-
-            noise_meta = np.random.default_rng(data_seed + 7).standard_normal(d.meta.shape).astype(np.float32)
-            grids = {"MLP": [0.0], "MLP + L1": list(l1_grid), "MLP + L2": list(l2_grid), "DAPr": list(lam_grid),
-                     "DAPr (noise)": list(lam_grid)}
-            for model in MOONS_MODELS:
-                runs = []
-                for h in grids[model]:
-                    if model.startswith("DAPr"):
-                        torch.manual_seed(data_seed + 1)
-                        meta = d.meta if model == "DAPr" else noise_meta
-                        t = train_dapr(new_f(), torch.nn.Linear(2, 1), meta, *args, task="classification",
-                                       lam=h, cfg=run_cfg)
-                    else:
-                        kw = {"l1": h} if model == "MLP + L1" else {"l2": h} if model == "MLP + L2" else {}
-                        t = train_plain(new_f(), *args, task="classification", cfg=run_cfg, **kw)
-                    runs.append((h, t, t.score(d.X_val, d.y_val)))
-                    bar.update()
-                h, t, val = _best(runs, "classification")
-                row = dict(p=int(p), n_features=d.n_features, dataset=i, data_seed=data_seed, model=model, hyper=h,
-                           val_acc=val, test_acc=t.score(d.X_test, d.y_test), epochs=len(t.history.epochs),
-                           g_informative=np.nan, g_nuisance=np.nan)
-                if model.startswith("DAPr"):
-                    imp = t.predicted_importance()
-                    row.update(g_informative=float(imp[d.informative].mean()),
-                               g_nuisance=float(imp[~d.informative].mean()))
-                rows.append(row)
-    bar.close()
-    return pd.DataFrame(rows)
+    val_acc, test_acc, epochs, g_informative, g_nuisance (DAPr's predicted importance, mean over each group).
+    Each data set is one job on the sweep executor (``workers`` processes, or ``ATTRPRIOR_SCHEDULER``)."""
+    grids = {"MLP": [0.0], "MLP + L1": list(l1_grid), "MLP + L2": list(l2_grid), "DAPr": list(lam_grid),
+             "DAPr (noise)": list(lam_grid)}
+    shared = {"cfg": cfg, "hidden_rule": hidden_rule, "grids": grids, "seed": seed}
+    tasks = [(int(p), i) for p in p_grid for i in range(n_datasets)]
+    order = sorted(range(len(tasks)), key=lambda j: -tasks[j][0])  # the widest (slowest) data sets first
+    out = run_jobs(_moons_job, tasks, workers, shared, order=order, desc="two moons", progress=progress,
+                   describe=lambda t: f"two moons p={t[0]} data set {t[1]}")
+    return pd.DataFrame([row for rows in out for row in rows])
 
 
 # --------------------------------------------------------------------------- B. drug response
@@ -124,56 +133,39 @@ class DrugResults:
     meta: dict[str, np.ndarray] = field(default_factory=dict)
 
 
-def run_drug_response(X: np.ndarray, y: np.ndarray, meta_raw: np.ndarray, drivers: np.ndarray, n_splits: int, *,
-                      cfg: TrainConfig, hidden: Sequence[int] = (512, 256), prior_hidden: Sequence[int] = (5, 3),
-                      lam_grid: Sequence[float] = (1.0,), l1_grid: Sequence[float] = (1e-4,),
-                      l2_grid: Sequence[float] = (1e-3,), merge_lam_grid: Sequence[float] = (1.0,),
-                      merge_lr: float = 1e-2,
-                      lasso_alphas: Sequence[float] = tuple(np.logspace(-3, 0, 10)),
-                      models: Sequence[str] = DRUG_MODELS, attr_samples: int = 20, seed: int = 0,
-                      progress: bool = True) -> DrugResults:
-    """Compare the Table 1 models on one drug's data (``X`` patients × genes, ``y``) over ``n_splits`` random
-    60/20/20 splits. X and y are standardised with training statistics; MSE is on the standardised y scale.
-    DAPr (drivers) uses :func:`prepare_meta` of the real MERGE values, DAPr (noise) N(0, 1) meta-features of the
-    same shape. Driver recovery: AUROC of each model's gene importance (mean |EG| on the test patients, |coef|
-    for the linear models) against the simulation's true driver genes. The MERGE baseline (a linear model) uses
-    its own Adam learning rate ``merge_lr``."""
+def _split_job(s: int, shared: dict) -> tuple[list[dict], dict[str, np.ndarray], dict[str, Trained]]:
+    """Every model on split ``s`` (a :func:`attrprior.compendium.sweep.run_jobs` job; it seeds itself from
+    ``seed + s`` and ``seed + 100 s``): the table rows and, for split 0, the importances and the DAPr models.
+    BLAS runs on one thread, as in a Dask worker."""
     from sklearn.linear_model import Lasso
 
-    unknown = set(models) - set(DRUG_MODELS)
-    if unknown:
-        raise ValueError(f"unknown models {sorted(unknown)}; choose from {DRUG_MODELS}")
-    X, y = np.asarray(X, np.float32), np.asarray(y, np.float32)
-    meta = {"drivers": prepare_meta(meta_raw),
-            "noise": np.random.default_rng(seed + 7).standard_normal(np.shape(meta_raw)).astype(np.float32)}
-    check_meta_features(meta["drivers"], X.shape[1])
+    X, y, meta, models, seed = shared["X"], shared["y"], shared["meta"], shared["models"], shared["seed"]
     n, p = X.shape
-    results = DrugResults(pd.DataFrame(), meta=meta)
-    rows = []
-    bar = tqdm(total=n_splits * len(models), desc="drug response", disable=not progress)
-    for s in range(n_splits):
-        perm = np.random.default_rng(seed + s).permutation(n)
-        n_te, n_va = int(round(0.2 * n)), int(round(0.2 * n))
-        te, va, tr = perm[:n_te], perm[n_te:n_te + n_va], perm[n_te + n_va:]
-        mu, sd = X[tr].mean(0), X[tr].std(0) + 1e-6
-        ym, ys = y[tr].mean(), y[tr].std() + 1e-6
-        Xs, ysd = (X - mu) / sd, (y - ym) / ys
-        split_seed = seed + 100 * s
-        run_cfg = replace(cfg, seed=split_seed)
-        args = (Xs[tr], ysd[tr], Xs[va], ysd[va])
+    drivers, attr_samples, hidden = shared["drivers"], shared["attr_samples"], shared["hidden"]
+    perm = np.random.default_rng(seed + s).permutation(n)
+    n_te, n_va = int(round(0.2 * n)), int(round(0.2 * n))
+    te, va, tr = perm[:n_te], perm[n_te:n_te + n_va], perm[n_te + n_va:]
+    mu, sd = X[tr].mean(0), X[tr].std(0) + 1e-6
+    ym, ys = y[tr].mean(), y[tr].std() + 1e-6
+    Xs, ysd = (X - mu) / sd, (y - ym) / ys
+    split_seed = seed + 100 * s
+    run_cfg = replace(shared["cfg"], seed=split_seed)
+    args = (Xs[tr], ysd[tr], Xs[va], ysd[va])
 
-        def new_f(d_in: int = p) -> torch.nn.Module:
-            torch.manual_seed(split_seed)
-            return mlp(d_in, tuple(hidden), 1)
+    def new_f(d_in: int = p) -> torch.nn.Module:
+        torch.manual_seed(split_seed)
+        return mlp(d_in, hidden, 1)
 
-        def importance(t: Trained, Xte: np.ndarray, Xref: np.ndarray) -> np.ndarray:
-            return global_attributions(t, Xte, Xref, n_samples=attr_samples, seed=split_seed)
+    def importance(t: Trained, Xte: np.ndarray, Xref: np.ndarray) -> np.ndarray:
+        return global_attributions(t, Xte, Xref, n_samples=attr_samples, seed=split_seed)
 
+    rows, importances, priors = [], {}, {}
+    with threadpool_limits(limits=1, user_api="blas"):
         for model in models:
             start = time.time()
             runs = []
             if model == "LASSO":
-                for a in lasso_alphas:
+                for a in shared["lasso_alphas"]:
                     las = Lasso(alpha=float(a), max_iter=5000).fit(Xs[tr], ysd[tr])
                     runs.append((float(a), las, float(np.mean((las.predict(Xs[va]) - ysd[va]) ** 2))))
                 a, las, val = min(runs, key=lambda r: r[2])
@@ -185,20 +177,20 @@ def run_drug_response(X: np.ndarray, y: np.ndarray, meta_raw: np.ndarray, driver
                 a, val, test = 0.0, t.score(Xa[va], ysd[va]), t.score(Xa[te], ysd[te])
                 imp = importance(t, Xa[te], Xa[tr]).reshape(-1, p).sum(0)  # a gene's columns summed
             else:
+                grids = shared["grids"]
                 if model in ("MLP", "MLP + L1", "MLP + L2"):
-                    grid = {"MLP": [0.0], "MLP + L1": l1_grid, "MLP + L2": l2_grid}[model]
                     key = {"MLP": None, "MLP + L1": "l1", "MLP + L2": "l2"}[model]
                     fits = [(h, train_plain(new_f(), *args, task="regression", cfg=run_cfg,
-                                            **({key: h} if key else {}))) for h in grid]
+                                            **({key: h} if key else {}))) for h in grids[model]]
                 elif model == "MERGE":
-                    fits = [(h, train_merge(meta["drivers"], *args, lam=h, cfg=replace(run_cfg, lr=merge_lr)))
-                            for h in merge_lam_grid]
+                    fits = [(h, train_merge(meta["drivers"], *args, lam=h, cfg=replace(run_cfg, lr=shared["merge_lr"])))
+                            for h in grids["MERGE"]]
                 else:
                     m = meta["drivers" if model == "DAPr (drivers)" else "noise"]
                     fits = []
-                    for h in lam_grid:
+                    for h in grids["DAPr"]:
                         torch.manual_seed(split_seed + 1)
-                        g = mlp(m.shape[1], tuple(prior_hidden), 1)
+                        g = mlp(m.shape[1], shared["prior_hidden"], 1)
                         fits.append((h, train_dapr(new_f(), g, m, *args, task="regression", lam=h, cfg=run_cfg)))
                 runs = [(h, t, t.score(Xs[va], ysd[va])) for h, t in fits]
                 a, t, val = _best(runs, "regression")
@@ -206,15 +198,46 @@ def run_drug_response(X: np.ndarray, y: np.ndarray, meta_raw: np.ndarray, driver
                 imp = (np.abs(t.model.weight.detach().cpu().numpy().ravel()) if model == "MERGE"
                        else importance(t, Xs[te], Xs[tr]))
                 if s == 0 and model.startswith("DAPr"):
-                    results.priors[model] = t
+                    priors[model] = t
             if s == 0:
-                results.importance[model] = imp
-            rows.append(dict(split=s, model=model, hyper=a, val_mse=val, test_mse=test,
-                             auroc=_auroc(imp, np.asarray(drivers, bool)), n_train=len(tr), n_genes=p,
-                             seconds=time.time() - start))
-            bar.update()
-    bar.close()
-    results.table = pd.DataFrame(rows)
+                importances[model] = imp
+            rows.append(dict(split=s, model=model, hyper=a, val_mse=val, test_mse=test, auroc=_auroc(imp, drivers),
+                             n_train=len(tr), n_genes=p, seconds=time.time() - start))
+    return rows, importances, priors
+
+
+def run_drug_response(X: np.ndarray, y: np.ndarray, meta_raw: np.ndarray, drivers: np.ndarray, n_splits: int, *,
+                      cfg: TrainConfig, hidden: Sequence[int] = (512, 256), prior_hidden: Sequence[int] = (5, 3),
+                      lam_grid: Sequence[float] = (1.0,), l1_grid: Sequence[float] = (1e-4,),
+                      l2_grid: Sequence[float] = (1e-3,), merge_lam_grid: Sequence[float] = (1.0,),
+                      merge_lr: float = 1e-2,
+                      lasso_alphas: Sequence[float] = tuple(np.logspace(-3, 0, 10)),
+                      models: Sequence[str] = DRUG_MODELS, attr_samples: int = 20, seed: int = 0,
+                      progress: bool = True, workers: int = 1) -> DrugResults:
+    """Compare the Table 1 models on one drug's data (``X`` patients × genes, ``y``) over ``n_splits`` random
+    60/20/20 splits. X and y are standardised with training statistics; MSE is on the standardised y scale.
+    DAPr (drivers) uses :func:`prepare_meta` of the real MERGE values, DAPr (noise) N(0, 1) meta-features of the
+    same shape. Driver recovery: AUROC of each model's gene importance (mean |EG| on the test patients, |coef|
+    for the linear models) against the simulation's true driver genes. The MERGE baseline (a linear model) uses
+    its own Adam learning rate ``merge_lr``. Each split is one job on the sweep executor (``workers``
+    processes, or ``ATTRPRIOR_SCHEDULER``)."""
+    unknown = set(models) - set(DRUG_MODELS)
+    if unknown:
+        raise ValueError(f"unknown models {sorted(unknown)}; choose from {DRUG_MODELS}")
+    X, y = np.asarray(X, np.float32), np.asarray(y, np.float32)
+    meta = {"drivers": prepare_meta(meta_raw),
+            "noise": np.random.default_rng(seed + 7).standard_normal(np.shape(meta_raw)).astype(np.float32)}
+    check_meta_features(meta["drivers"], X.shape[1])
+    grids = {"MLP": [0.0], "MLP + L1": list(l1_grid), "MLP + L2": list(l2_grid), "MERGE": list(merge_lam_grid),
+             "DAPr": list(lam_grid)}
+    shared = {"X": X, "y": y, "meta": meta, "drivers": np.asarray(drivers, bool), "cfg": cfg, "hidden": tuple(hidden),
+              "prior_hidden": tuple(prior_hidden), "grids": grids, "merge_lr": merge_lr,
+              "lasso_alphas": list(lasso_alphas), "models": list(models), "attr_samples": attr_samples, "seed": seed}
+    out = run_jobs(_split_job, list(range(n_splits)), workers, shared, desc="drug response", progress=progress,
+                   describe=lambda s: f"drug response split {s}")
+    results = DrugResults(pd.DataFrame([row for rows, _, _ in out for row in rows]), meta=meta)
+    if out:
+        results.importance, results.priors = out[0][1], out[0][2]
     return results
 
 
