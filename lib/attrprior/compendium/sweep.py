@@ -32,11 +32,19 @@ class SweepJobError(RuntimeError):
 
 
 def _call(fn: Callable[[Any, dict], Any], task: Any, shared: dict, threads: int) -> Any:
+    """Run one job with ``threads`` torch, BLAS and OpenMP threads wherever it runs (this process, a local worker
+    or a worker of an external scheduler), restoring the caller's torch threads after: numpy's BLAS thread count
+    alone moves results in the last bits, so every route must use the same."""
     import torch
+    from threadpoolctl import threadpool_limits
 
-    if torch.get_num_threads() != threads:
-        torch.set_num_threads(threads)
-    return fn(task, shared)
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        with threadpool_limits(limits=threads):
+            return fn(task, shared)
+    finally:
+        torch.set_num_threads(before)
 
 
 def _check(workers: int, threads: int, n: int, order: Sequence[int] | None) -> list[int]:
@@ -83,10 +91,10 @@ def run_jobs(fn: Callable[[T, dict], R], tasks: Sequence[T], workers: int = 1, s
     if not scheduler and (workers == 1 or len(tasks) <= 1):
         for i in tqdm(order, desc=desc, disable=not progress, file=sys.stderr):
             try:
-                results[i] = fn(tasks[i], shared)
+                results[i] = _call(fn, tasks[i], shared, threads)
             except Exception as first:  # noqa: BLE001 - one retry, as on a cluster
                 try:
-                    results[i] = fn(tasks[i], shared)
+                    results[i] = _call(fn, tasks[i], shared, threads)
                 except Exception as err:
                     raise SweepJobError(f"job {describe(tasks[i])} failed twice: {type(err).__name__}: {err}") \
                         from first
