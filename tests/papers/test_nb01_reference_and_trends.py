@@ -138,3 +138,15 @@ def test_full_mode_claim_compares_the_scale_free_tv_of_both_modes():
     assert TC.full_mode_claim(frame[frame["mode"] == "mu_only"])["verdict"] == "not tested"
     swapped = frame.assign(mode=frame["mode"].map({"mu_only": "full", "full": "mu_only"}))
     assert TC.full_mode_claim(swapped)["verdict"] == "not reproduced"
+
+
+def test_tv_reference_claim_judges_the_authors_tv_model_against_their_baselines():
+    base = [{"prior": "vae", "lam": 0.0, "run": r, "protocol": "ours", "tv_rel": 1.75 + 0.01 * r, "tv": 20.0,
+             "mu_rms": 1.0} for r in range(1, 6)]
+    smooth = pd.DataFrame(base + [{"prior": "total_variation", "lam": 0.01, "run": 1, "protocol": "ours",
+                                   "tv_rel": 1.2, "tv": 1.0, "mu_rms": 0.2}])
+    claim = RC.tv_reference_claim(smooth)
+    assert claim["verdict"] == "reproduced" and claim["raw_tv_fall"] == pytest.approx(0.95)
+    same = smooth.assign(tv_rel=np.where(smooth.prior == "vae", smooth.tv_rel, 1.78))
+    assert RC.tv_reference_claim(same)["verdict"] == "inconclusive"
+    assert RC.tv_reference_claim(smooth[smooth.prior == "vae"])["verdict"] == "not tested"

@@ -22,7 +22,8 @@ from attrprior.compendium.claims import CLAIMS_FILE, ClaimRecorder, git_commit, 
 from attrprior.compendium.committed import committed_dir
 from attrprior.compendium.params import Config
 from .judgements import judge_all, nearest
-from .reference_claims import metric_reproduction_claim, reference_failures, training_reproduction_claim
+from .reference_claims import (metric_reproduction_claim, reference_failures, training_reproduction_claim,
+                               tv_reference_claim)
 from .trend_claims import trend_claims
 
 NOTEBOOK = "01_unsupervised_priors"
@@ -116,7 +117,8 @@ def rejudge_committed(root: Path | None = None) -> Path:
     claims = judge_all(frame, lambdas, modes, nearest(lambdas["total_variation"], 0.01))
     claims += trend_claims(frame, reference, reference_failures())
     if reference is not None:
-        claims += [metric_reproduction_claim(reference), training_reproduction_claim(frame, reference)]
+        claims += [metric_reproduction_claim(reference), training_reproduction_claim(frame, reference),
+                   tv_reference_claim(reference)]
     for claim in claims:
         recorder.add(**claim)
     before = prov.get("rejudged", {}).get("verdicts_before") or {c["id"]: c["verdict"] for c in old}
