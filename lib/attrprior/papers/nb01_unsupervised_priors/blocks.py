@@ -7,7 +7,9 @@ the committed paper-profile run (read from ``results/paper/01_unsupervised_prior
 that run share code, data and settings), together with the λ = 0 VAEs of the same seeds. Each finished
 (prior, λ, mode) writes ``results/paper/01_unsupervised_priors/grid/<prior>_<λ>_<mode>.csv`` (rows as in the
 notebook's ``runs.csv``) and the baselines ``vae.csv``, each with a provenance JSON; finished models also go to the
-run store under ``build/store/``, so a block interrupted in one session resumes in the same checkout.
+run store under ``build/store/``, so a block interrupted in one session resumes in the same checkout. Before a
+session ends, ``--harvest`` saves the stored models of unfinished groups to ``grid/partial/`` (commit them): the next
+session's checkout has no ``build/``, and a block then trains only the seeds the partial file lacks.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ import json
 import sys
 import time
 from pathlib import Path
+from dataclasses import asdict
 from typing import Any, Sequence
 
 import pandas as pd
@@ -68,9 +71,26 @@ def _write_csv(frame: pd.DataFrame, path: Path, provenance: dict[str, Any]) -> N
     write_atomic(path.with_suffix(".json"), lambda fh: json.dump(provenance, fh, indent=2, default=str))
 
 
+def _partial(out: Path, name: str, digest: str) -> pd.DataFrame | None:
+    """Rows of a group harvested in an earlier session (``grid/partial/<name>.csv``), if made by this code."""
+    path = out / "partial" / f"{name}.csv"
+    if not path.is_file():
+        return None
+    meta = json.loads(path.with_suffix(".json").read_text())
+    if meta.get("code_digest") != digest:
+        print(f"blocks: {path.name} was made by other code ({str(meta.get('code_digest'))[:12]}): retraining it",
+              flush=True)
+        return None
+    return pd.read_csv(path)
+
+
 def run_block(block: dict[str, list[float]], mode: str = "mu_only", workers: int = 2,
-              seeds: Sequence[int] | None = None, out: Path | None = None) -> list[Path]:
-    """Train the λ = 0 VAEs and every (prior, λ) of ``block`` for each seed; write one CSV per finished λ."""
+              seeds: Sequence[int] | None = None, out: Path | None = None, harvest: bool = False) -> list[Path]:
+    """Train the λ = 0 VAEs and every (prior, λ) of ``block`` for each seed; write one CSV per finished λ.
+
+    ``harvest=True`` trains nothing: the models of each unfinished group that are already in the run store are
+    written to ``grid/partial/<group>.csv``, so the next session (whose build/ folder starts empty) trains only
+    the rest — rows from a partial file are reused only when the code digest matches."""
     root = data.repo_root()
     params = committed_parameters(root)
     seeds = list(seeds if seeds is not None else params["seeds"])
@@ -80,23 +100,42 @@ def run_block(block: dict[str, list[float]], mode: str = "mu_only", workers: int
     train_x, test_x = train_all[: params["n_train"]], test_all[: params["n_eval"]]
     store = sweep_store(root / "build" / "store" / "paper" / NOTEBOOK, train_x, test_x, settings,
                         n_samples_eval=params["n_samples_eval"], keep_maps=params["n_show"])
+    digest = code_digest("attrprior.papers.nb01_unsupervised_priors.sweep")
     base = {"notebook": NOTEBOOK, "settings_from": f"results/paper/{NOTEBOOK}/meta.json",
             "parameters": {**params, "seeds": seeds, "modes": [mode]}, "data": desc,
             "train_images": len(train_x), "eval_images": len(test_x), "git_commit": git_commit(),
-            "code_digest": code_digest("attrprior.papers.nb01_unsupervised_priors.sweep"),
-            "packages": package_versions(), "python": sys.version.split()[0],
+            "code_digest": digest, "packages": package_versions(), "python": sys.version.split()[0],
             "device": f"cpu ({torch.get_num_threads()} torch threads per worker, {workers} workers)"}
     written = []
     groups = [("vae", [RunSpec("vae", s) for s in seeds])]
     groups += [(f"{prior}_{lam:g}_{mode}", [RunSpec("prior", s, prior, lam, mode) for s in seeds])
                for prior in PRIOR_NAMES for lam in block.get(prior, [])]
     for name, runs in groups:
+        if harvest:
+            if (out / f"{name}.csv").is_file():
+                continue
+            rows = [{**hit[0], "from_store": True} for r in runs if (hit := store.get(asdict(r))) is not None]
+            if rows:
+                path = out / "partial" / f"{name}.csv"
+                _write_csv(pd.DataFrame(rows), path, {**base, "runs": name, "partial": True,
+                                                      "seeds_done": sorted(int(r["seed"]) for r in rows)})
+                print(f"blocks: {name}: harvested {len(rows)} of {len(runs)} models -> {path}", flush=True)
+                written.append(path)
+            continue
         started = time.time()
-        frame = run_sweep(runs, train_x, test_x, settings, n_samples_eval=params["n_samples_eval"],
-                          keep_maps=params["n_show"], workers=workers, store=store).frame
+        earlier = _partial(out, name, digest)
+        done = set() if earlier is None else {int(s) for s in earlier.seed}
+        frame = run_sweep([r for r in runs if r.seed not in done], train_x, test_x, settings,
+                          n_samples_eval=params["n_samples_eval"], keep_maps=params["n_show"], workers=workers,
+                          store=store).frame
+        if earlier is not None:
+            frame = pd.concat([earlier, frame], ignore_index=True).sort_values("seed", ignore_index=True)
         path = out / f"{name}.csv"
         _write_csv(frame, path, {**base, "runs": name, "wall_s": round(time.time() - started, 1),
-                                 "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
+                                 "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                                 "reused_from_partial": sorted(done)})
+        for stale in (out / "partial" / f"{name}.csv", out / "partial" / f"{name}.json"):
+            stale.unlink(missing_ok=True)
         print(f"blocks: {name}: {len(frame)} models -> {path}", flush=True)
         written.append(path)
     return written
@@ -108,11 +147,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--mode", default="mu_only", choices=("mu_only", "full"))
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--seeds", default=None, help="comma-separated seeds (default: the committed run's)")
+    ap.add_argument("--harvest", action="store_true", help="train nothing: save the stored models of unfinished "
+                    "groups to grid/partial/ so the next session trains only the rest")
     args = ap.parse_args(argv)
     block = parse_block(args.block)
     seeds = [int(s) for s in args.seeds.split(",")] if args.seeds else None
     setup_device()
-    run_block(block, args.mode, max(1, args.workers), seeds)
+    run_block(block, args.mode, max(1, args.workers), seeds, harvest=args.harvest)
     return 0
 
 
