@@ -36,12 +36,7 @@ def _groups(groups: Sequence[Sequence[float]]) -> list[np.ndarray]:
 def jt_statistic(groups: Sequence[Sequence[float]]) -> float:
     """Σ_{i<j} #{x ∈ g_i, y ∈ g_j : x < y} + ½ #{x = y}: large when values rise along the group order."""
     gs = _groups(groups)
-    total = 0.0
-    for i in range(len(gs)):
-        for j in range(i + 1, len(gs)):
-            diff = gs[j][None, :] - gs[i][:, None]
-            total += float((diff > 0).sum() + 0.5 * (diff == 0).sum())
-    return total
+    return float(_jt_many(np.concatenate(gs)[None, :], [len(g) for g in gs])[0])
 
 
 def _pairs(groups: Sequence[np.ndarray]) -> float:
@@ -60,14 +55,8 @@ def jt_normal_p(groups: Sequence[Sequence[float]], alternative: str = "increasin
     if alternative not in ALTERNATIVES:
         raise ValueError(f"alternative must be one of {ALTERNATIVES}, got {alternative!r}")
     gs = _groups(groups)
-    n = np.array([len(g) for g in gs], dtype=float)
-    N = n.sum()
-    mean = _pairs(gs) / 2
-    var = (N ** 2 * (2 * N + 3) - (n ** 2 * (2 * n + 3)).sum()) / 72
-    if var <= 0:
-        return 1.0
-    z = (jt_statistic(gs) - mean) / math.sqrt(var)
-    return float(stats.norm.sf(z) if alternative == "increasing" else stats.norm.cdf(z))
+    sizes = [len(g) for g in gs]
+    return float(_normal_p_many(_jt_many(np.concatenate(gs)[None, :], sizes), sizes, alternative)[0])
 
 
 def jt_test(groups: Sequence[Sequence[float]], alternative: str = "increasing", n_resamples: int = 9999,

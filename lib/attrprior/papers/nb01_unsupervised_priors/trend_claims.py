@@ -232,8 +232,6 @@ def full_mode_claim(frame: pd.DataFrame, lams: Sequence[float] = (0.001, 0.01)) 
                           "gradient at the same λ", unit="scale-free TV, μ-only minus full (fraction of μ-only)")
     ok = frame[(frame.status == "ok") & (frame.kind == "prior") & (frame.prior == "total_variation")]
     tests = []
-    if "tv_rel" not in ok:
-        lams = ()
     for lam in lams:
         mu, full = (ok[np.isclose(ok.lam, lam) & (ok["mode"] == m)].tv_rel.to_numpy(float) for m in ("mu_only", "full"))
         if len(mu) >= 2 and len(full) >= 2:
