@@ -10,7 +10,7 @@ import pandas as pd
 
 from .figures import LABELS, SHORT_NAMES
 from .reference_claims import METRIC_TOLERANCE
-from .trend_claims import failures, lambda_groups
+from .trend_claims import failures, lambda_groups, reference_values
 
 OURS, THEIRS = "#1f77b4", "#d62728"
 PRIOR_COLORS = {"vae": "#555555", "entropy": "#2ca02c", "pearson": "#9467bd", "total_variation": "#ff7f0e"}
@@ -19,13 +19,8 @@ PRIOR_COLORS = {"vae": "#555555", "entropy": "#2ca02c", "pearson": "#9467bd", "t
 def _their_groups(reference: pd.DataFrame | None, prior: str, metric: str, lams: Sequence[float]) -> dict:
     if reference is None:
         return {}
-    ref = reference[reference.protocol == "ours"]
-    out = {}
-    for lam in lams:
-        rows = ref[ref.prior == "vae"] if lam == 0 else ref[(ref.prior == prior) & np.isclose(ref.lam, lam)]
-        if len(rows):
-            out[lam] = rows[metric].to_numpy(float)
-    return out
+    values = {lam: reference_values(reference, prior, metric, lam) for lam in lams}
+    return {lam: v for lam, v in values.items() if len(v)}
 
 
 def lambda_boxplots(frame: pd.DataFrame, prior: str, metrics: Sequence[str], reference: pd.DataFrame | None = None,

@@ -65,14 +65,15 @@ def reference_groups(reference: pd.DataFrame | None, prior: str, metric: str,
     """The authors' models (our protocol) at ``lams`` (0 = their baselines), or None unless every λ has ≥ 2."""
     if reference is None or not len(reference):
         return None
+    groups = [reference_values(reference, prior, metric, lam) for lam in lams]
+    return None if min(len(g) for g in groups) < 2 else groups
+
+
+def reference_values(reference: pd.DataFrame, prior: str, metric: str, lam: float) -> np.ndarray:
+    """``metric`` of the authors' models (our protocol) of ``prior`` at ``lam`` (0 = their baselines)."""
     ref = reference[reference.protocol == "ours"]
-    groups = []
-    for lam in lams:
-        rows = ref[ref.prior == "vae"] if lam == 0 else ref[(ref.prior == prior) & np.isclose(ref.lam, lam)]
-        if len(rows) < 2:
-            return None
-        groups.append(rows[metric].to_numpy(float))
-    return groups
+    rows = ref[ref.prior == "vae"] if lam == 0 else ref[(ref.prior == prior) & np.isclose(ref.lam, lam)]
+    return rows[metric].to_numpy(float)
 
 
 def trend_evidence(groups: Mapping[float, np.ndarray], direction: str, metric: str,
@@ -264,4 +265,4 @@ def trend_claims(frame: pd.DataFrame, reference: pd.DataFrame | None = None,
 
 
 __all__ = ["NAMES", "TRENDS", "collapse_claim", "failures", "full_mode_claim", "lambda_groups", "plateau_claim", "rate_evidence",
-           "reference_groups", "stability_claim", "trend_claim", "trend_claims", "trend_evidence"]
+           "reference_groups", "reference_values", "stability_claim", "trend_claim", "trend_claims", "trend_evidence"]
