@@ -1,7 +1,8 @@
 """The built book, read in a real browser (headless Chromium through Playwright), as a reader would.
 
-Every page must load nothing from the network, render its math (no raw TeX left), log no JavaScript error, and
-the scoreboard must show its verdict column inside a 1,280 px window. The book is built at the ``smoke`` profile
+Every page must load nothing from the network, render its math (no raw TeX left), log no JavaScript error, show
+no progress bar, warning or local path, and no figure shrunk below 80 % of its width; the scoreboard must show its
+verdict column inside a 1,280 px window. The book is built at the ``smoke`` profile
 into a temporary folder (set ``ATTRPRIOR_BROWSER_BOOK=<html folder>`` to check an existing build instead, e.g.
 the ``default`` book of ``make book``). Skipped, saying why, where Chromium is not installed
 (``apt-get install chromium``; ``.ci/run`` installs it).
@@ -21,6 +22,11 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 RAW_TEX = re.compile(r"\\\(|\\\)|\\\[|\\\]|\$\$|\\begin\{")
+NOISE = {  # what a reader should never meet in a rendered page
+    "a progress bar": re.compile(r"\d+%\|[^\n|]{0,80}\|\s*\d+/\d+|\d+(\.\d+)?\s?(it/s|s/it)\]"),
+    "a Python warning": re.compile(r"\b\w*Warning: |warnings\.warn\("),
+    "a local path": re.compile(r"(/home/|/root/|/work/|/tmp/|\.venv/|site-packages/)"),
+}
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium not installed: apt-get install chromium")
 
 
@@ -66,11 +72,19 @@ def _visit(browser, page_path: Path) -> dict:
     page.evaluate("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
     page.wait_for_timeout(1000)  # late requests (fonts, lazy scripts) still get recorded
     text = page.inner_text("main") if page.locator("main").count() else page.inner_text("body")
-    out = {"page": page, "requests": requests, "errors": errors, "text": text}
+    # what the reader is shown as prose or as a cell's output (code written as an instruction may name .venv/ etc.)
+    shown = page.evaluate("""() => {
+        const main = document.querySelector('main') || document.body;
+        const outputs = Array.from(main.querySelectorAll('.cell_output')).map(e => e.textContent).join('\\n');
+        const prose = main.cloneNode(true);
+        prose.querySelectorAll('pre, code, .cell_input, .cell_output').forEach(e => e.remove());
+        return outputs + '\\n' + prose.textContent;
+    }""")
+    out = {"page": page, "requests": requests, "errors": errors, "text": text, "shown": shown}
     return out
 
 
-def test_every_page_is_offline_renders_math_and_has_no_js_errors(html_dir, browser):
+def test_every_page_is_offline_renders_math_and_has_no_js_errors_or_noise(html_dir, browser):
     pages = _pages(html_dir)
     assert len(pages) >= 5, f"expected the book's pages under {html_dir}"
     problems = []
@@ -83,6 +97,10 @@ def test_every_page_is_offline_renders_math_and_has_no_js_errors(html_dir, brows
             problems.append(f"{path.name}: loads from the network: {sorted(set(remote))[:3]}")
         if tex:
             problems.append(f"{path.name}: raw TeX left in the text ({len(tex)}×, e.g. {tex[0]!r})")
+        for what, pattern in NOISE.items():
+            hit = pattern.search(seen["shown"])
+            if hit:
+                problems.append(f"{path.name}: {what} in the text: {hit.group(0)!r}")
         if seen["errors"]:
             problems.append(f"{path.name}: JavaScript errors: {seen['errors'][:2]}")
         seen["page"].close()
@@ -101,3 +119,18 @@ def test_scoreboard_verdicts_fit_a_1280px_window(html_dir, browser):
     page.close()
     assert right <= 1280, f"verdict column ends at {right:.0f} px, outside a 1,280 px window"
     assert summary_right <= 1280, f"the per-paper counts end at {summary_right:.0f} px, outside a 1,280 px window"
+
+
+def test_no_figure_is_shrunk_below_80_percent(html_dir, browser):
+    """At 1,280 px a figure drawn wider than the text column is scaled down, and its tick labels with it."""
+    problems = []
+    for path in _pages(html_dir):
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(path.as_uri(), wait_until="load", timeout=120_000)
+        images = page.evaluate("""() => Array.from(document.querySelectorAll('main img'))
+            .filter(i => i.complete && i.naturalWidth > 0 && i.offsetParent !== null)
+            .map(i => [i.getAttribute('src').slice(-48), i.naturalWidth, i.getBoundingClientRect().width])""")
+        page.close()
+        problems += [f"{path.name}: {src} shown at {shown / natural:.0%} of its {natural} px"
+                     for src, natural, shown in images if shown < 0.8 * natural]
+    assert not problems, "\n".join(problems)

@@ -20,7 +20,8 @@ def verdict_matrix(runs: Sequence[ClaimsFile], paper: Sequence[ClaimsFile], path
 
     names = sorted({n for n, _ in runs} | {n for n, _ in paper})
     width = max([len(p.get("claims", [])) for _, p in [*runs, *paper]] or [1])
-    fig, axes = plt.subplots(1, 2, figsize=(12, 0.45 * len(names) + 1.6), sharey=True, layout="constrained")
+    # stacked, not side by side: the figure fits the book's text column (≈ 7.4 in at 100 dpi) unscaled
+    fig, axes = plt.subplots(2, 1, figsize=(7.4, 0.6 * len(names) + 2.2), sharex=True, layout="constrained")
     for ax, files, title in ((axes[0], runs, f"this book ({profile} profile)"),
                              (axes[1], paper, "committed paper-scale runs")):
         table = dict(files)
@@ -33,12 +34,12 @@ def verdict_matrix(runs: Sequence[ClaimsFile], paper: Sequence[ClaimsFile], path
         ax.set_ylim(len(names), -0.2)
         ax.set_yticks([i + 0.4 for i in range(len(names))], names, fontsize=10)
         ax.set_xticks([])
-        ax.set_title(title, fontsize=11)
+        ax.set_title(title, fontsize=11, wrap=True)
         for side in ("top", "right", "bottom"):
             ax.spines[side].set_visible(False)
-    fig.legend(handles=[Patch(color=c, label=v) for v, c in COLORS.items()], loc="outside lower center", ncol=5,
+    fig.legend(handles=[Patch(color=c, label=v) for v, c in COLORS.items()], loc="outside lower center", ncol=3,
                fontsize=10, frameon=False)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=100)
     plt.close(fig)
     return Path(path)

@@ -6,6 +6,8 @@ from typing import Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 
+from .layout import MAX_WIDTH
+
 
 def boxplot_by_group(values: Mapping[str, Sequence[float]], ax=None, ylabel: str = "", title: str = "",
                      points: bool = True):
@@ -19,13 +21,15 @@ def boxplot_by_group(values: Mapping[str, Sequence[float]], ax=None, ylabel: str
         for i, d in enumerate(data, start=1):
             ax.scatter(np.full(len(d), i) + np.linspace(-0.08, 0.08, len(d)), d, s=12, alpha=0.7, zorder=3)
     ax.set_ylabel(ylabel)
-    ax.set_title(title)
+    ax.set_title(title, wrap=True)
     return ax
 
 
 def image_grid(images: np.ndarray, nrows: int, ncols: int, titles: Sequence[str] | None = None,
                cmap: str = "gray", symmetric: bool = False, figsize_per: float = 1.3, row_labels=None):
-    """Show ``images`` ([n, H, W]) in a grid; ``symmetric`` centres a diverging colour map on 0."""
+    """Show ``images`` ([n, H, W]) in a grid; ``symmetric`` centres a diverging colour map on 0. Cells shrink so
+    the grid fits the book's column (:data:`attrprior.core.plotting.layout.MAX_WIDTH`)."""
+    figsize_per = min(figsize_per, MAX_WIDTH / ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(figsize_per * ncols, figsize_per * nrows), squeeze=False)
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
@@ -38,7 +42,7 @@ def image_grid(images: np.ndarray, nrows: int, ncols: int, titles: Sequence[str]
         else:
             ax.imshow(img, cmap=cmap)
         if titles is not None and i < len(titles):
-            ax.set_title(titles[i], fontsize=8)
+            ax.set_title(titles[i], fontsize=8, wrap=True)
     if row_labels is not None:
         for r, label in enumerate(row_labels):
             axes[r, 0].text(-0.1, 0.5, label, transform=axes[r, 0].transAxes, ha="right", va="center", fontsize=8)
@@ -59,6 +63,6 @@ def mean_se_lines(x: Sequence[float], series: Mapping[str, np.ndarray], ax=None,
         ax.set_xscale("symlog", linthresh=min(v for v in x if v > 0) if any(v > 0 for v in x) else 1)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    ax.set_title(title)
+    ax.set_title(title, wrap=True)
     ax.legend(fontsize=7)
     return ax

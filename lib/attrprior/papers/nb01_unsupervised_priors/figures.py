@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from attrprior.core.plotting.common import boxplot_by_group, mean_se_lines
+from attrprior.core.plotting.layout import MAX_WIDTH, panel_grid
 
 LABELS = {
     "recon": "reconstruction error (BCE / image)", "tv": "saliency TV / image", "tv_rel": "TV / total saliency",
@@ -30,13 +31,13 @@ def grouped_boxplots(groups: Mapping[str, pd.DataFrame], metrics: Sequence[str],
     """One panel per metric, one box per group (its ok runs, one point per seed)."""
     if not groups:
         raise ValueError("grouped_boxplots needs at least one group")
-    fig, axes = plt.subplots(1, len(metrics), figsize=(panel_width * len(metrics), 3.2), squeeze=False)
-    for ax, metric in zip(axes[0], metrics):
+    fig, axes = panel_grid(len(metrics), panel_width, 3.2)
+    for ax, metric in zip(axes, metrics):
         values = {k: rows.loc[rows.status == "ok", metric].tolist() for k, rows in groups.items()}
         boxplot_by_group(values, ax=ax, ylabel=LABELS.get(metric, metric))
         ax.set_xlabel(xlabel)
         ax.tick_params(axis="x", labelsize=7)
-    fig.suptitle(title, fontsize=9)
+    fig.suptitle(title, fontsize=9, wrap=True)
     fig.tight_layout()
     return fig
 
@@ -86,6 +87,7 @@ def saliency_comparison(images: np.ndarray, maps: Mapping[str, np.ndarray], n_sh
     d = np.asarray(maps[names[0]]).shape[1]
     n = min(n_show, len(images), *(len(m) for m in maps.values()))
     ncols = 1 + d * len(names)
+    size = min(size, MAX_WIDTH / ncols)
     fig, axes = plt.subplots(n, ncols, figsize=(size * ncols, size * n + 0.6), squeeze=False)
     for i in range(n):
         axes[i, 0].imshow(np.asarray(images[i]), cmap="gray")
@@ -95,11 +97,11 @@ def saliency_comparison(images: np.ndarray, maps: Mapping[str, np.ndarray], n_sh
             for j in range(d):
                 axes[i, 1 + k * d + j].imshow(sal[j], cmap="hot", vmin=0.0, vmax=top)
                 if i == 0:
-                    axes[0, 1 + k * d + j].set_title(f"{name}\nlatent {j + 1}", fontsize=7)
-    axes[0, 0].set_title("input", fontsize=7)
+                    axes[0, 1 + k * d + j].set_title(f"{name}\nlatent {j + 1}", fontsize=7, wrap=True)
+    axes[0, 0].set_title("input", fontsize=7, wrap=True)
     for ax in axes.flat:
         ax.axis("off")
-    fig.suptitle(title, fontsize=9)
+    fig.suptitle(title, fontsize=9, wrap=True)
     fig.tight_layout()
     return fig
 
@@ -121,17 +123,17 @@ def tradeoff(summary: pd.DataFrame, metric: str, ax=None, title: str = "", y: st
                         textcoords="offset points")
     ax.set_xlabel(LABELS.get(metric, metric))
     ax.set_ylabel("reconstruction error change vs λ=0 (%)" if y == "recon_change" else LABELS.get(y, y))
-    ax.set_title(title, fontsize=9)
+    ax.set_title(title, fontsize=9, wrap=True)
     ax.legend(fontsize=6)
     return ax
 
 
 def tradeoff_panels(summary: pd.DataFrame, title: str = "", metrics: Sequence[str] = ("tv", "entropy", "pearson")):
-    """One :func:`tradeoff` panel per saliency metric, side by side."""
-    fig, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 4.2), squeeze=False)
-    for ax, metric in zip(axes[0], metrics):
+    """One :func:`tradeoff` panel per saliency metric (two per row)."""
+    fig, axes = panel_grid(len(metrics), 3.7, 3.4)
+    for ax, metric in zip(axes, metrics):
         tradeoff(summary, metric, ax=ax)
-    fig.suptitle(title, fontsize=9)
+    fig.suptitle(title, fontsize=9, wrap=True)
     fig.tight_layout()
     return fig
 
@@ -142,12 +144,12 @@ def mode_effects(effects: Mapping[str, Mapping[str, np.ndarray]], lambdas: Mappi
 
     ``effects[prior][mode]`` is ``[n_seeds, len(lambdas[prior])]``; lines show mean ± SE over seeds.
     """
-    fig, axes = plt.subplots(1, len(effects), figsize=(3.8 * len(effects), 3.1), squeeze=False)
-    for ax, (prior, by_mode) in zip(axes[0], effects.items()):
+    fig, axes = panel_grid(len(effects), 3.7, 3.1)
+    for ax, (prior, by_mode) in zip(axes, effects.items()):
         mean_se_lines(list(lambdas[prior]), dict(by_mode), ax=ax, xlabel="λ", ylabel=ylabel, title=prior,
                       logx=len(lambdas[prior]) > 1)
         ax.axhline(0, color="grey", lw=0.8, ls=":")
-    fig.suptitle(title, fontsize=9)
+    fig.suptitle(title, fontsize=9, wrap=True)
     fig.tight_layout()
     return fig
 

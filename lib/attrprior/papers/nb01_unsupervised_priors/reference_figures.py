@@ -8,6 +8,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from attrprior.core.plotting.layout import panel_grid
+
 from .figures import LABELS, SHORT_NAMES
 from .reference_claims import METRIC_TOLERANCE
 from .trend_claims import failures, lambda_groups, reference_values
@@ -27,9 +29,9 @@ def lambda_boxplots(frame: pd.DataFrame, prior: str, metrics: Sequence[str], ref
                     title: str = "", mode: str = "mu_only"):
     """One panel per metric: our runs per λ (box + one dot per seed) and, where the authors trained the same λ, their
     models evaluated the same way (red diamonds, right of each box). λ = 0 is the shared baseline."""
-    fig, axes = plt.subplots(1, len(metrics), figsize=(4.6 * len(metrics), 3.6), squeeze=False)
+    fig, axes = panel_grid(len(metrics), 3.7, 3.3)
     rng = np.random.default_rng(0)
-    for ax, metric in zip(axes[0], metrics):
+    for ax, metric in zip(axes, metrics):
         groups = lambda_groups(frame, prior, metric, mode)
         lams = list(groups)
         theirs = _their_groups(reference, prior, metric, lams)
@@ -46,15 +48,15 @@ def lambda_boxplots(frame: pd.DataFrame, prior: str, metrics: Sequence[str], ref
         ax.set_xlabel("λ")
         ax.set_ylabel(LABELS.get(metric, metric))
         ax.grid(axis="y", alpha=0.3)
-    axes[0][0].legend(fontsize=8, loc="best")
-    fig.suptitle(title or f"{SHORT_NAMES.get(prior, prior)} prior: held-out metrics over λ", fontsize=10)
+    axes[0].legend(fontsize=8, loc="best")
+    fig.suptitle(title or f"{SHORT_NAMES.get(prior, prior)} prior: held-out metrics over λ", fontsize=10, wrap=True)
     fig.tight_layout()
     return fig
 
 
 def failure_bars(frame: pd.DataFrame, priors: Sequence[str] = ("entropy", "pearson"), mode: str = "mu_only"):
     """Failed runs (diverged, or saliency collapsed onto one latent) out of those trained, per prior and λ."""
-    fig, ax = plt.subplots(figsize=(7.5, 3.2))
+    fig, ax = plt.subplots(figsize=(7.4, 3.2))
     labels, failed, trained, colors = ["λ=0"], [], [], [PRIOR_COLORS["vae"]]
     f0 = failures(frame, None)
     failed.append(f0[0]), trained.append(f0[1])
@@ -69,7 +71,7 @@ def failure_bars(frame: pd.DataFrame, priors: Sequence[str] = ("entropy", "pears
     ax.set_xticks(x, labels, fontsize=8)
     ax.set_ylabel("runs")
     ax.legend(fontsize=8)
-    ax.set_title("Training failures per prior and λ (entropy < 0.1 nats or a diverged loss)", fontsize=10)
+    ax.set_title("Training failures per prior and λ (entropy < 0.1 nats or a diverged loss)", fontsize=10, wrap=True)
     fig.tight_layout()
     return fig
 
@@ -77,7 +79,7 @@ def failure_bars(frame: pd.DataFrame, priors: Sequence[str] = ("entropy", "pears
 def metric_agreement(table: pd.DataFrame):
     """Our metrics of the authors' models (their protocol) against their metrics.csv, one dot per run."""
     metrics = list(METRIC_TOLERANCE)
-    fig, axes = plt.subplots(1, len(metrics), figsize=(4.4 * len(metrics), 4.0))
+    fig, axes = panel_grid(len(metrics), 3.7, 3.5)
     for ax, m in zip(axes, metrics):
         x, y = table[f"{m}_theirs"], table[f"{m}_ours"]
         lo, hi = float(min(x.min(), y.min())), float(max(x.max(), y.max()))
@@ -93,7 +95,7 @@ def metric_agreement(table: pd.DataFrame):
         ax.set_ylabel("ours, on their model")
     axes[0].legend(fontsize=8)
     fig.suptitle(f"Our metrics on the authors' {len(table)} models against their own numbers (10,000 test images)",
-                 fontsize=10)
+                 fontsize=10, wrap=True)
     fig.tight_layout()
     return fig
 
@@ -101,7 +103,7 @@ def metric_agreement(table: pd.DataFrame):
 def tv_audit_plot(audit: pd.DataFrame, ours: pd.DataFrame | None = None):
     """The authors' TV models: raw TV, scale-free TV and RMS(μ) as % change from their λ = 0 baselines, over λ; our
     μ-only runs' mean changes beside them where we have the λ."""
-    fig, ax = plt.subplots(figsize=(7.5, 3.6))
+    fig, ax = plt.subplots(figsize=(7.4, 3.6))
     lam = audit.lam.replace(0, np.nan)
     for m, style in (("tv", "o-"), ("tv_rel", "s-"), ("mu_rms", "^-")):
         ax.plot(lam, audit[f"{m} vs baseline %"], style, label=f"authors: {LABELS[m]}")
@@ -113,7 +115,7 @@ def tv_audit_plot(audit: pd.DataFrame, ours: pd.DataFrame | None = None):
     ax.set_xlabel("TV prior λ")
     ax.set_ylabel("% change from λ = 0")
     ax.legend(fontsize=7, ncol=2)
-    ax.set_title("TV prior: does smoothness survive rescaling μ? (authors' models, our protocol)", fontsize=10)
+    ax.set_title("TV prior: does smoothness survive rescaling μ? (authors' models, our protocol)", fontsize=10, wrap=True)
     fig.tight_layout()
     return fig
 

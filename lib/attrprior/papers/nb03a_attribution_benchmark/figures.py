@@ -7,6 +7,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from attrprior.core.plotting.layout import MAX_WIDTH, panel_grid
+
 METHOD_COLORS = {"expected_gradients": "tab:red", "integrated_gradients": "tab:blue", "gradients": "tab:green",
                  "random": "tab:gray"}
 
@@ -16,8 +18,9 @@ def metric_curves(curves: Mapping[tuple, tuple[np.ndarray, np.ndarray]], key: st
                   titles: Mapping[str, str] | None = None, suptitle: str = ""):
     """One panel per metric: the oriented curve vs the fraction of features, mean over seeds ± SE per method.
     ``curves`` maps ``(key, seed, method, code)`` to ``(counts, values)``."""
-    fig, axes = plt.subplots(1, len(codes), figsize=(3.1 * len(codes), 2.9), squeeze=False, layout="constrained")
-    for ax, code in zip(axes[0], codes):
+    fig, axes = panel_grid(len(codes), 2.45, 2.5, layout="constrained")
+    per_row = int(MAX_WIDTH // 2.45)
+    for ax, code in zip(axes, codes):
         for method in methods:
             runs = [v for (k, _, m, c), v in curves.items() if k == key and m == method and c == code]
             if not runs:
@@ -30,11 +33,12 @@ def metric_curves(curves: Mapping[tuple, tuple[np.ndarray, np.ndarray]], key: st
             ax.plot(frac, mean, marker="o", ms=3, color=METHOD_COLORS.get(method),
                     label=(labels or {}).get(method, method))
             ax.fill_between(frac, mean - se, mean + se, color=METHOD_COLORS.get(method), alpha=0.2)
-        ax.set_title((titles or {}).get(code, code), fontsize=9)
+        ax.set_title((titles or {}).get(code, code), fontsize=9, wrap=True)
         ax.set_xlabel("fraction of features kept / removed")
-    axes[0][0].set_ylabel("metric (larger = better)")
-    axes[0][-1].legend(fontsize=7)
-    fig.suptitle(suptitle, fontsize=10)
+    for ax in axes[::per_row]:
+        ax.set_ylabel("metric (larger = better)")
+    axes[-1].legend(fontsize=7)
+    fig.suptitle(suptitle, fontsize=10, wrap=True)
     return fig
 
 
@@ -43,8 +47,8 @@ def paper_vs_measured(ours: Mapping[str, pd.DataFrame], paper: Mapping[str, pd.D
                       suptitle: str = ""):
     """Scatter of every (method, metric) cell: the paper's value (x) against ours (y), one panel per data set."""
     keys = list(ours)
-    fig, axes = plt.subplots(1, len(keys), figsize=(4.2 * len(keys), 3.8), squeeze=False, layout="constrained")
-    for ax, key in zip(axes[0], keys):
+    fig, axes = panel_grid(len(keys), 3.7, 3.4, layout="constrained")
+    for ax, key in zip(axes, keys):
         mine, theirs = ours[key], paper[key]
         lo = min(mine.min().min(), theirs.min().min()) - 0.1
         hi = max(mine.max().max(), theirs.max().max()) + 0.1
@@ -54,9 +58,9 @@ def paper_vs_measured(ours: Mapping[str, pd.DataFrame], paper: Mapping[str, pd.D
                        label=(labels or {}).get(method, method), alpha=0.8)
         ax.set_xlabel("paper (Erion et al.)")
         ax.set_ylabel("this run (mean over seeds)")
-        ax.set_title((titles or {}).get(key, key), fontsize=9)
-    axes[0][0].legend(fontsize=7)
-    fig.suptitle(suptitle, fontsize=10)
+        ax.set_title((titles or {}).get(key, key), fontsize=9, wrap=True)
+    axes[0].legend(fontsize=7)
+    fig.suptitle(suptitle, fontsize=10, wrap=True)
     return fig
 
 
@@ -64,7 +68,7 @@ def rank_heatmap(ranks: Mapping[str, pd.DataFrame], labels: Mapping[str, str] | 
                  titles: Mapping[str, str] | None = None, suptitle: str = ""):
     """Methods × metrics heat map of the rank (1 = best), one panel per data set, ranks written in cells."""
     keys = list(ranks)
-    fig, axes = plt.subplots(len(keys), 1, figsize=(10, 1.6 + 1.1 * len(keys) * 1.4), squeeze=False,
+    fig, axes = plt.subplots(len(keys), 1, figsize=(MAX_WIDTH, 1.6 + 1.1 * len(keys) * 1.4), squeeze=False,
                              layout="constrained")
     for ax, key in zip(axes[:, 0], keys):
         r = ranks[key]
@@ -74,9 +78,9 @@ def rank_heatmap(ranks: Mapping[str, pd.DataFrame], labels: Mapping[str, str] | 
         for i in range(r.shape[0]):
             for j in range(r.shape[1]):
                 ax.text(j, i, f"{r.iat[i, j]:.3g}", ha="center", va="center", fontsize=7)
-        ax.set_title((titles or {}).get(key, key), fontsize=9)
+        ax.set_title((titles or {}).get(key, key), fontsize=9, wrap=True)
     fig.colorbar(im, ax=axes[:, 0].tolist(), label="rank (1 = best)", shrink=0.8)
-    fig.suptitle(suptitle, fontsize=10)
+    fig.suptitle(suptitle, fontsize=10, wrap=True)
     return fig
 
 
@@ -84,7 +88,7 @@ def paired_difference_bars(scores: pd.DataFrame, a: str, b: str, keys: Sequence[
                            titles: Mapping[str, str] | None = None, suptitle: str = ""):
     """Per metric: mean over seeds of score(a) − score(b) with ±1 SE bars (positive = ``a`` better).
     ``scores`` is the long table of :func:`attrprior.papers.nb03a_attribution_benchmark.experiment.run_benchmark`."""
-    fig, axes = plt.subplots(len(keys), 1, figsize=(9, 2.3 * len(keys)), squeeze=False, layout="constrained")
+    fig, axes = plt.subplots(len(keys), 1, figsize=(MAX_WIDTH, 2.3 * len(keys)), squeeze=False, layout="constrained")
     for ax, key in zip(axes[:, 0], keys):
         sub = scores[scores["key"] == key].pivot_table(index=["seed", "metric"], columns="method", values="value")
         diff = (sub[a] - sub[b]).unstack("metric").reindex(columns=list(codes))
@@ -95,8 +99,8 @@ def paired_difference_bars(scores: pd.DataFrame, a: str, b: str, keys: Sequence[
         ax.axhline(0, color="k", lw=0.7)
         ax.set_xticks(range(len(codes)), codes, fontsize=8)
         ax.set_ylabel(f"{a[:2].upper()} − {b[:2].upper()}")
-        ax.set_title((titles or {}).get(key, key), fontsize=9)
-    fig.suptitle(suptitle, fontsize=10)
+        ax.set_title((titles or {}).get(key, key), fontsize=9, wrap=True)
+    fig.suptitle(suptitle, fontsize=10, wrap=True)
     return fig
 
 

@@ -7,6 +7,8 @@ from typing import Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 
+from attrprior.core.plotting.layout import MAX_WIDTH, panel_grid
+
 
 def _to_hw(img: np.ndarray) -> np.ndarray:
     img = np.asarray(img, dtype=float)
@@ -18,11 +20,12 @@ def attribution_comparison(images: np.ndarray, maps: Mapping[str, np.ndarray], t
     """Row 0: the input images (grey); one further row per model: its attribution maps on a diverging
     colour map centred at 0, scaled per map (red = pushes towards the explained class)."""
     n, rows = len(images), 1 + len(maps)
+    size = min(size, (MAX_WIDTH - 1.2) / n)
     fig, axes = plt.subplots(rows, n, figsize=(size * n + 1.2, size * rows + 0.4), squeeze=False)
     for j in range(n):
         axes[0, j].imshow(_to_hw(images[j]), cmap="gray")
         if j < len(titles):
-            axes[0, j].set_title(titles[j], fontsize=8)
+            axes[0, j].set_title(titles[j], fontsize=8, wrap=True)
     for r, (label, m) in enumerate(maps.items(), start=1):
         for j in range(n):
             a = _to_hw(m[j])
@@ -34,7 +37,7 @@ def attribution_comparison(images: np.ndarray, maps: Mapping[str, np.ndarray], t
         ax.set_xticks([])
         ax.set_yticks([])
     if suptitle:
-        fig.suptitle(suptitle, fontsize=9)
+        fig.suptitle(suptitle, fontsize=9, wrap=True)
     fig.tight_layout()
     return fig
 
@@ -51,7 +54,7 @@ def noise_curves(sigmas: Sequence[float], series: Mapping[str, np.ndarray], ax=N
         ax.errorbar(x, mean, yerr=sd, marker="o", ms=3, capsize=2, label=f"{name} (n={arr.shape[0]})")
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    ax.set_title(title, fontsize=9)
+    ax.set_title(title, fontsize=9, wrap=True)
     ax.legend(fontsize=7)
     return ax
 
@@ -60,8 +63,8 @@ def tradeoff_panels(sweeps: Mapping[str, dict], suptitle: str = "", tolerance: f
     """One panel per attribution method: accuracy (left axis) and mean TV of the penalised attribution
     (right axis) against λ, baseline as dashed lines and the selected λ marked. Each sweep is
     ``{'lam': [...], 'acc': [...], 'tv': [...], 'base_acc': a, 'base_tv': t, 'selected': λ, 'tv_label': s}``."""
-    fig, axes = plt.subplots(1, len(sweeps), figsize=(4.6 * len(sweeps), 3.4), squeeze=False)
-    for ax, (name, s) in zip(axes[0], sweeps.items()):
+    fig, axes = panel_grid(len(sweeps), 3.7, 3.2)
+    for ax, (name, s) in zip(axes, sweeps.items()):
         lam = np.asarray(s["lam"], float)
         ax.plot(lam, s["acc"], "o-", color="C0", label="accuracy")
         ax.axhline(s["base_acc"], color="C0", ls="--", lw=1, label="baseline accuracy")
@@ -76,9 +79,9 @@ def tradeoff_panels(sweeps: Mapping[str, dict], suptitle: str = "", tolerance: f
         ax2.set_ylabel(s.get("tv_label", "mean TV of standardised maps"), color="C3", fontsize=8)
         if s.get("selected") is not None:
             ax.axvline(s["selected"], color="k", lw=0.8, ls=":")
-        ax.set_title(name, fontsize=9)
+        ax.set_title(name, fontsize=9, wrap=True)
     if suptitle:
-        fig.suptitle(suptitle, fontsize=9)
+        fig.suptitle(suptitle, fontsize=9, wrap=True)
     fig.tight_layout()
     return fig
 

@@ -25,7 +25,7 @@ def bars_with_se(best: pd.DataFrame, metric: str, models: Sequence[str], labels:
     ax.set_ylim(max(0.0, lo - 0.05), None)
     ax.set_xticks(range(len(models)), [labels.get(m, m) for m in models], rotation=35, ha="right", fontsize=8)
     ax.set_ylabel(ylabel)
-    ax.set_title(title, fontsize=9)
+    ax.set_title(title, fontsize=9, wrap=True)
     return ax
 
 
@@ -39,7 +39,7 @@ def lorenz_plot(curves: Mapping[str, np.ndarray], labels: Mapping[str, str], ax=
     ax.plot([0, len(c) - 1], [0, 1], color="k", ls="--", lw=0.7, label="all features equal")
     ax.set_xlabel("q least important features")
     ax.set_ylabel("cumulative share of mean |EG|")
-    ax.set_title(title, fontsize=9)
+    ax.set_title(title, fontsize=9, wrap=True)
     ax.legend(fontsize=7)
     return ax
 
@@ -53,7 +53,7 @@ def tradeoff_scatter(trade: pd.DataFrame, labels: Mapping[str, str], ax=None, ti
                 label=labels.get(m, m))
     ax.set_xlabel("validation ROC-AUC (mean over replicates)")
     ax.set_ylabel("Gini of mean |EG| (mean over replicates)")
-    ax.set_title(title, fontsize=9)
+    ax.set_title(title, fontsize=9, wrap=True)
     ax.legend(fontsize=7)
     return ax
 

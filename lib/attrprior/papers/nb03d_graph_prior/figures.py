@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from attrprior.core.plotting.common import boxplot_by_group
+from attrprior.core.plotting.layout import MAX_WIDTH, panel_grid
 
 
 def _short(name: str) -> str:
@@ -17,7 +18,7 @@ def _short(name: str) -> str:
 
 def r2_boxplot(r2: pd.DataFrame, ax=None, title: str = ""):
     """Test R² per model: one box per model, one point per retraining (column ``r2``)."""
-    ax = ax or plt.subplots(figsize=(8, 3.2))[1]
+    ax = ax or plt.subplots(figsize=(MAX_WIDTH, 3.2))[1]
     values = {_short(m): g.r2.to_numpy() for m, g in r2.groupby("model", sort=False)}
     boxplot_by_group(values, ax=ax, ylabel="test R²", title=title)
     ax.tick_params(axis="x", labelsize=7)
@@ -27,7 +28,7 @@ def r2_boxplot(r2: pd.DataFrame, ax=None, title: str = ""):
 def bars_with_points(table: pd.DataFrame, column: str, ax=None, ylabel: str = "", title: str = "",
                      baseline: float | None = None, log: bool = False):
     """Mean ± SE bar per model with each seed's value on top (``table`` has columns model, ``column``)."""
-    ax = ax or plt.subplots(figsize=(8, 3))[1]
+    ax = ax or plt.subplots(figsize=(MAX_WIDTH, 3))[1]
     groups = [(m, g[column].to_numpy(float)) for m, g in table.groupby("model", sort=False)]
     for i, (name, v) in enumerate(groups):
         se = v.std(ddof=1) / np.sqrt(len(v)) if len(v) > 1 else 0.0
@@ -39,7 +40,7 @@ def bars_with_points(table: pd.DataFrame, column: str, ax=None, ylabel: str = ""
     if log:
         ax.set_yscale("log")
     ax.set_ylabel(ylabel)
-    ax.set_title(title)
+    ax.set_title(title, wrap=True)
     return ax
 
 
@@ -57,7 +58,7 @@ def enriched_counts(counts: Mapping[str, Sequence[int]], true_hits: Mapping[str,
                    label="of which driver pathways" if i == 0 else None)
     ax.set_xticks(range(len(counts)), [_short(k) for k in counts], fontsize=8)
     ax.set_ylabel(f"pathways with FDR q < {fdr:g} (NES > 0)")
-    ax.set_title(title)
+    ax.set_title(title, wrap=True)
     ax.legend(fontsize=7)
     return ax
 
@@ -77,17 +78,17 @@ def gene_graph_view(adjacency, genes: Sequence[str], driver_mask: np.ndarray, ph
     nodes = list(dict.fromkeys(nodes))[:n_nodes]
     g = nx.from_scipy_sparse_array(a[nodes][:, nodes])
     pos = nx.spring_layout(g, seed=seed)
-    fig, axes = plt.subplots(1, len(phi), figsize=(3.6 * len(phi), 3.4), squeeze=False)
-    for ax, (name, f) in zip(axes[0], phi.items()):
+    fig, axes = panel_grid(len(phi), 3.6, 3.4)
+    for ax, (name, f) in zip(axes, phi.items()):
         vals = np.asarray(f)[nodes]
         vals = vals / (vals.max() or 1.0)
         nx.draw_networkx_edges(g, pos, ax=ax, alpha=0.3, width=0.6)
         nx.draw_networkx_nodes(g, pos, ax=ax, node_size=20 + 180 * vals, node_color=vals, cmap="viridis",
                                vmin=0, vmax=1, edgecolors=["red" if driver_mask[n] else "none" for n in nodes],
                                linewidths=1.2)
-        ax.set_title(name, fontsize=9)
+        ax.set_title(name, fontsize=9, wrap=True)
         ax.axis("off")
-    fig.suptitle(title, fontsize=9)
+    fig.suptitle(title, fontsize=9, wrap=True)
     fig.tight_layout()
     return fig
 
@@ -102,7 +103,7 @@ def driver_probability_plot(propensity: np.ndarray, probability: np.ndarray, dri
                label="drawn drivers")
     ax.set_xlabel("MERGE meta-feature propensity (z)")
     ax.set_ylabel("P(driver)")
-    ax.set_title(title)
+    ax.set_title(title, wrap=True)
     ax.legend(fontsize=7)
     return ax
 

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from attrprior.core.plotting.common import image_grid, mean_se_lines
+from attrprior.core.plotting.layout import MAX_WIDTH, panel_grid
 
 
 def _img(t) -> np.ndarray:
@@ -23,7 +24,7 @@ def table1_figure(measured: pd.DataFrame, paper: Mapping[str, tuple[float, float
     """Two panels (R, accuracy): bars = mean over seeds with ±1 sd (points: seeds); diamonds = the paper.
     ``measured`` has columns model, R, accuracy (one row per seed); ``paper[model] = (R, accuracy %)``."""
     models = list(dict.fromkeys(measured["model"]))
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.6), layout="constrained")
+    fig, axes = plt.subplots(1, 2, figsize=(MAX_WIDTH, 3.4), layout="constrained")
     for ax, col, j, lab in ((axes[0], "R", 0, "reconstruction term R (nats / image)"),
                             (axes[1], "accuracy", 1, "test accuracy (%)")):
         g = measured.groupby("model", sort=False)[col]
@@ -40,13 +41,13 @@ def table1_figure(measured: pd.DataFrame, paper: Mapping[str, tuple[float, float
         ax.set_ylabel(lab)
         ax.legend(fontsize=7)
     axes[1].set_ylim(max(0, np.nanmin(np.r_[measured["accuracy"].values, 100]) - 10), 100)
-    fig.suptitle(title, fontsize=9)
+    fig.suptitle(title, fontsize=9, wrap=True)
     return fig
 
 
 def learning_curves_figure(histories: Mapping[str, pd.DataFrame], title: str = ""):
     """Held-out accuracy after each epoch (``val_accuracy``) and the training terms of each model."""
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.2), layout="constrained")
+    fig, axes = plt.subplots(1, 2, figsize=(MAX_WIDTH, 3.2), layout="constrained")
     for label, h in histories.items():
         ls = "-" if label.startswith("SVAE") else "--"
         axes[0].plot(h["epoch"] + 1, h["val_accuracy"], ls=ls, marker="o", ms=3, label=label)
@@ -58,7 +59,7 @@ def learning_curves_figure(histories: Mapping[str, pd.DataFrame], title: str = "
     axes[1].set_xlabel("epoch")
     axes[1].set_ylabel("KL[q(z|x,y) ‖ q(z|x)] (Eq. 6d, train)")
     axes[1].set_yscale("log")
-    fig.suptitle(title, fontsize=9)
+    fig.suptitle(title, fontsize=9, wrap=True)
     return fig
 
 
@@ -66,7 +67,7 @@ def invariance_figure(sigmas: Sequence[float], curves: Mapping[str, np.ndarray],
                       sigma_max: float = 2.0):
     """Fig. 2: fraction keeping the label vs σ; SVAE configurations left, SemiVAE right.
     ``curves[label]`` is ``[n_seeds, len(sigmas)]``; lines are means with ±1 SE bands over seeds."""
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), sharey=True, layout="constrained")
+    fig, axes = plt.subplots(1, 2, figsize=(MAX_WIDTH, 3.4), sharey=True, layout="constrained")
     for ax, prefix, name in ((axes[0], "SVAE", "(a) SVAE"), (axes[1], "SemiVAE", "(b) SemiVAE")):
         sel = {k: v for k, v in curves.items() if k.startswith(prefix + " ")}
         if prefix == "SVAE":  # the SemiVAE curves again, faint, for a direct comparison
@@ -77,7 +78,7 @@ def invariance_figure(sigmas: Sequence[float], curves: Mapping[str, np.ndarray],
                       ylabel="fraction keeping the label", title=name)
         ax.axvspan(min(sigmas), sigma_max, color="0.9", zorder=0)
         ax.set_ylim(0, 1.02)
-    fig.suptitle(title, fontsize=9)
+    fig.suptitle(title, fontsize=9, wrap=True)
     return fig
 
 
@@ -85,7 +86,7 @@ def diversity_figure(table: pd.DataFrame, title: str = ""):
     """L2 distance of invariant samples to the original image (the paper's measure) and to the
     model's own reconstruction, vs σ, one line per model. ``table``: model, sigma, l2_original,
     l2_reconstruction, kept."""
-    fig, axes = plt.subplots(1, 3, figsize=(12, 3.2), layout="constrained")
+    fig, axes = panel_grid(3, 3.7, 3.0, layout="constrained")
     for ax, col, lab in ((axes[0], "l2_original", "‖x̃ − x‖₂ (paper)"),
                          (axes[1], "l2_reconstruction", "‖x̃ − x̂‖₂ (without recon. error)"),
                          (axes[2], "kept", "fraction keeping the label")):
@@ -95,7 +96,7 @@ def diversity_figure(table: pd.DataFrame, title: str = ""):
         ax.set_xlabel("σ")
         ax.set_ylabel(lab)
     axes[0].legend(fontsize=6)
-    fig.suptitle(title, fontsize=9)
+    fig.suptitle(title, fontsize=9, wrap=True)
     return fig
 
 
@@ -110,7 +111,7 @@ def samples_figure(originals, samples, kept, title: str = ""):
             imgs.append(_img(samples[b, j]))
             titles.append("✓" if bool(kept[b, j]) else "✗ label changed")
     fig = image_grid(np.array(imgs), B, n + 1, titles=titles, figsize_per=1.1)
-    fig.suptitle(title, fontsize=9)
+    fig.suptitle(title, fontsize=9, wrap=True)
     fig.tight_layout()
     return fig
 
@@ -120,7 +121,7 @@ def traversal_figure(grid, steps: Sequence[float], dims: tuple[int, int], title:
     n = grid.shape[0]
     fig = image_grid(np.array([_img(grid[i, j]) for i in range(n) for j in range(n)]), n, n, figsize_per=0.9,
                      row_labels=[f"z2[{dims[0]}]{s:+.1f}" for s in steps])
-    fig.suptitle(title + f"\ncolumns: z2[{dims[1]}] shifted by " + ", ".join(f"{s:+.1f}" for s in steps), fontsize=8)
+    fig.suptitle(title + f"\ncolumns: z2[{dims[1]}] shifted by " + ", ".join(f"{s:+.1f}" for s in steps), fontsize=8, wrap=True)
     fig.tight_layout()
     return fig
 
@@ -129,7 +130,9 @@ def maps_figure(images, maps: Mapping[str, np.ndarray], title: str = "", symmetr
     """Rows = images; columns = the image and each attribution map (diverging colours centred on 0)."""
     names = list(maps)
     B = len(images)
-    fig, axes = plt.subplots(B, len(names) + 1, figsize=(1.6 * (len(names) + 1), 1.7 * B + 0.4), squeeze=False)
+    cell = min(1.6, MAX_WIDTH / (len(names) + 1))
+    fig, axes = plt.subplots(B, len(names) + 1, figsize=(cell * (len(names) + 1), (cell + 0.1) * B + 0.4),
+                             squeeze=False)
     for b in range(B):
         axes[b, 0].imshow(_img(images[b]), cmap="gray")
         for j, name in enumerate(names, start=1):
@@ -139,11 +142,11 @@ def maps_figure(images, maps: Mapping[str, np.ndarray], title: str = "", symmetr
             axes[b, j].imshow(m, cmap="RdBu_r" if symmetric else "magma",
                               vmin=-lim if symmetric else 0, vmax=lim)
             if b == 0:
-                axes[b, j].set_title(name, fontsize=8)
+                axes[b, j].set_title(name, fontsize=8, wrap=True)
     for ax in axes.flat:
         ax.axis("off")
-    axes[0, 0].set_title("input", fontsize=8)
-    fig.suptitle(title, fontsize=9)
+    axes[0, 0].set_title("input", fontsize=8, wrap=True)
+    fig.suptitle(title, fontsize=9, wrap=True)
     fig.tight_layout()
     return fig
 
@@ -152,25 +155,25 @@ def kl_figure(original, transformed, attr_k1, attr_k2, d1, d2, title: str = ""):
     """Figs. 5-6: the original, invariant samples x̃, and GradientShap of Eq. (9) for k = 2 (nuisance) and
     k = 1 (class units), each titled with d(x, x̃)."""
     n = len(transformed)
-    fig, axes = plt.subplots(3, n + 1, figsize=(1.7 * (n + 1), 5.4), squeeze=False)
+    fig, axes = plt.subplots(3, n + 1, figsize=(min(1.7 * (n + 1), MAX_WIDTH), 5.4), squeeze=False)
     axes[0, 0].imshow(_img(original), cmap="gray")
-    axes[0, 0].set_title("original x", fontsize=8)
+    axes[0, 0].set_title("original x", fontsize=8, wrap=True)
     for r, (attr, d, k) in enumerate(((None, None, None), (attr_k2, d2, 2), (attr_k1, d1, 1))):
         for j in range(n):
             ax = axes[r, j + 1]
             if attr is None:
                 ax.imshow(_img(transformed[j]), cmap="gray")
-                ax.set_title(f"x̃{j + 1}", fontsize=8)
+                ax.set_title(f"x̃{j + 1}", fontsize=8, wrap=True)
             else:
                 m = np.asarray(attr[j]).sum(0)
                 lim = float(np.abs(m).max()) or 1.0
                 ax.imshow(m, cmap="RdBu_r", vmin=-lim, vmax=lim)
-                ax.set_title(f"k={k}: d={float(d[j]):.3g}", fontsize=8)
+                ax.set_title(f"k={k}: d={float(d[j]):.3g}", fontsize=8, wrap=True)
         if r:
             axes[r, 0].text(0.5, 0.5, f"GradientShap of\nEq. 9, k = {k}", ha="center", va="center", fontsize=8)
     for ax in axes.flat:
         ax.axis("off")
-    fig.suptitle(title, fontsize=9)
+    fig.suptitle(title, fontsize=9, wrap=True)
     fig.tight_layout()
     return fig
 
@@ -187,7 +190,7 @@ def counterfactual_figure(originals, images, predicted, t, title: str = ""):
             imgs.append(_img(images[b, c]))
             titles.append(f"→{c}: pred {int(predicted[b, c])}\nt={float(t[b, c]):.1f}")
     fig = image_grid(np.array(imgs), B, K + 1, titles=titles, figsize_per=1.05)
-    fig.suptitle(title, fontsize=9)
+    fig.suptitle(title, fontsize=9, wrap=True)
     fig.tight_layout()
     return fig
 

@@ -10,11 +10,12 @@ import numpy as np
 import pandas as pd
 
 from attrprior.core.plotting.common import boxplot_by_group, mean_se_lines
+from attrprior.core.plotting.layout import MAX_WIDTH, panel_grid
 
 
-def caption(fig, text: str, width: int = 150, fontsize: int = 8) -> None:
+def caption(fig, text: str, width: int = 100, fontsize: int = 8) -> None:
     """A wrapped figure title saying which data (real / simulated) and which profile made the figure."""
-    fig.suptitle(textwrap.fill(text, width), fontsize=fontsize)
+    fig.suptitle(textwrap.fill(text, width), fontsize=fontsize, wrap=True)
     fig.tight_layout()
 
 
@@ -50,14 +51,14 @@ def model_bars(summary: pd.DataFrame, value: str = "mean", err: str = "se", ax=N
     ax.set_yticks(y, summary["model"])
     ax.invert_yaxis()
     ax.set_xlabel(xlabel)
-    ax.set_title(title)
+    ax.set_title(title, wrap=True)
     return ax
 
 
 def auroc_boxes(table: pd.DataFrame, models: Sequence[str], ax=None, title: str = ""):
     """Driver-recovery AUROC per model over splits, with the chance level."""
     values = {m: table.loc[table["model"] == m, "auroc"].dropna().to_numpy() for m in models}
-    ax = ax or plt.subplots(figsize=(7, 3))[1]
+    ax = ax or plt.subplots(figsize=(MAX_WIDTH, 3))[1]
     boxplot_by_group(values, ax=ax, ylabel="driver AUROC", title=title)
     ax.axhline(0.5, color="grey", lw=0.8, ls=":")
     ax.tick_params(axis="x", labelrotation=35)
@@ -68,7 +69,7 @@ def meta_attribution_bars(attr: np.ndarray, names: Sequence[str], predicted: np.
                           n_top: int = 15, title: str = ""):
     """Left: mean |EG of g| per meta-feature over all genes. Right: for the ``n_top`` genes with the largest
     |g(M)|, each meta-feature's signed contribution (paper Fig. 3, left)."""
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 3.8), gridspec_kw={"width_ratios": [1, 2]})
+    fig, (a1, a2) = plt.subplots(2, 1, figsize=(MAX_WIDTH, 7.0), gridspec_kw={"height_ratios": [1, 1.6]})
     mean_abs = np.abs(attr).mean(0)
     a1.barh(np.arange(len(names)), mean_abs, color="tab:purple")
     a1.set_yticks(np.arange(len(names)), names)
@@ -94,14 +95,15 @@ def meta_attribution_bars(attr: np.ndarray, names: Sequence[str], predicted: np.
 def pdp_grid(grids: Mapping[str, np.ndarray], curves: Mapping[str, Mapping[str, np.ndarray]], title: str = ""):
     """One panel per meta-feature: partial dependence of g for each prior model in ``curves``."""
     names = list(grids)
-    fig, axes = plt.subplots(1, len(names), figsize=(2.6 * len(names), 2.6), squeeze=False)
-    for ax, name in zip(axes[0], names):
+    fig, axes = panel_grid(len(names), 2.45, 2.5)
+    for ax, name in zip(axes, names):
         for label, per_feature in curves.items():
             ax.plot(grids[name], per_feature[name], label=label)
-        ax.set_title(name, fontsize=9)
+        ax.set_title(name, fontsize=9, wrap=True)
         ax.set_xlabel("meta-feature (standardised)", fontsize=7)
-    axes[0, 0].set_ylabel("mean g(M)")
-    axes[0, -1].legend(fontsize=7)
+    for ax in axes[::int(MAX_WIDTH // 2.45)]:
+        ax.set_ylabel("mean g(M)")
+    axes[-1].legend(fontsize=7)
     caption(fig, title)
     return fig
 
@@ -109,7 +111,7 @@ def pdp_grid(grids: Mapping[str, np.ndarray], curves: Mapping[str, Mapping[str, 
 def enrichment_summary(tables: Mapping[str, pd.DataFrame], fdr: float, n_terms: int = 12, title: str = ""):
     """Left: number of pathways with adjusted p < ``fdr`` per model (paper Fig. 4, left). Right: −log10 adjusted
     p of the best terms of each model."""
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 3.8), gridspec_kw={"width_ratios": [1, 2.2]})
+    fig, (a1, a2) = plt.subplots(2, 1, figsize=(MAX_WIDTH, 7.0), gridspec_kw={"height_ratios": [1, 2.2]})
     labels = list(tables)
     counts = [int((t["Adjusted P-value"] < fdr).sum()) if len(t) else 0 for t in tables.values()]
     a1.bar(labels, counts, color=["tab:red", "tab:grey", "tab:blue"][: len(labels)])
