@@ -18,15 +18,17 @@ SPEC = NotebookSpec(
         Param("eg_samples", int, "expected-gradients reference draws per test sample (paper: 200)", low=1,
               high=100000),
         Param("ig_steps", int, "integrated-gradients integration points (Gauss-Legendre)", low=2, high=10000),
+        Param("conv_rows", int, "rows explained in the EG-convergence check (Supplement C.1 explains all 1,000)",
+              low=1, high=1000),
         Param("tie_fraction", float, "methods within this fraction of a metric's best-to-worst range of the "
                                      "best method count as tied-first", low=0.0, high=0.5),
     ),
     profiles={
         "smoke": {"seeds": [0], "datasets": list(DATASETS), "data_seed": 0, "epochs": 5, "eg_samples": 30,
-                  "ig_steps": 20, "tie_fraction": 0.01},
+                  "ig_steps": 20, "conv_rows": 100, "tie_fraction": 0.01},
         "default": {"seeds": [0, 1, 2], "datasets": list(DATASETS), "data_seed": 0, "epochs": 30,
-                    "eg_samples": 200, "ig_steps": 50, "tie_fraction": 0.01},
+                    "eg_samples": 200, "ig_steps": 50, "conv_rows": 250, "tie_fraction": 0.01},
         "paper": {"seeds": list(range(10)), "datasets": list(DATASETS), "data_seed": 0, "epochs": 30,
-                  "eg_samples": 200, "ig_steps": 50, "tie_fraction": 0.01},
+                  "eg_samples": 200, "ig_steps": 50, "conv_rows": 1000, "tie_fraction": 0.01},
     },
 )
