@@ -119,3 +119,62 @@ def test_workers_use_the_requested_threads():
 
 def _threads(task: int, shared: dict) -> int:
     return torch.get_num_threads()
+
+
+def _logged(task: int, shared: dict) -> list[float]:
+    """seeded_draw that records each call in a log file, and fails while a 'broken-<task>' marker exists."""
+    folder = Path(shared["tmp"])
+    with open(folder / "calls.log", "a") as fh:
+        fh.write(f"{task}\n")
+    if (folder / f"broken-{task}").exists():
+        raise RuntimeError(f"task {task} cannot run yet")
+    return seeded_draw(task, shared)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_run_jobs_store_dir_resumes_an_interrupted_sweep(tmp_path, workers):
+    shared = {**SHARED, "tmp": str(tmp_path)}
+    log = tmp_path / "calls.log"
+    (tmp_path / "broken-5").touch()
+    with pytest.raises(SweepJobError, match="task 5"):  # the sweep stops at a job that fails twice
+        run_jobs(_logged, TASKS, workers, shared, progress=False, store_dir=tmp_path / "store")
+    stored = len(list((tmp_path / "store").glob("*.pt")))
+    assert 0 < stored < len(TASKS), "jobs that finished before the failure were stored"
+    (tmp_path / "broken-5").unlink()
+    log.unlink()
+    out = run_jobs(_logged, TASKS, workers, shared, progress=False, store_dir=tmp_path / "store")
+    rerun = [int(t) for t in log.read_text().split()]
+    assert 5 in rerun and len(rerun) == len(TASKS) - stored  # only what had not finished runs again
+    assert out == run_jobs(seeded_draw, TASKS, 1, SHARED, progress=False)  # stored results are the same results
+    log.unlink()
+    assert run_jobs(_logged, TASKS, workers, shared, progress=False, store_dir=tmp_path / "store") == out
+    assert not log.exists()  # everything came from the store
+
+
+def test_run_jobs_store_is_keyed_by_shared_content_and_job(tmp_path):
+    shared = {**SHARED, "tmp": str(tmp_path)}
+    log = tmp_path / "calls.log"
+    run_jobs(_logged, [0, 1], 1, shared, progress=False, store_dir=tmp_path / "store")
+    log.unlink()
+    other = run_jobs(_logged, [0, 1], 1, {**shared, "offset": 4}, progress=False, store_dir=tmp_path / "store")
+    assert log.read_text().split() == ["0", "1"]  # other shared data: nothing reused
+    assert other == run_jobs(seeded_draw, [0, 1], 1, {"offset": 4}, progress=False)
+    log.unlink()
+    keyed = run_jobs(_logged, [0, 1], 1, shared, progress=False, store_dir=tmp_path / "store",
+                     job_key=lambda t: {"draw": t, "note": "described differently"})
+    assert log.read_text().split() == ["0", "1"] and keyed[0] == seeded_draw(0, SHARED)
+
+
+def test_content_digest_follows_content():
+    import functools
+
+    import numpy as np
+
+    from attrprior.compendium.store import content_digest
+
+    a = {"x": np.arange(6.0).reshape(2, 3), "cfg": (1, "b"), "fn": functools.partial(seeded_draw, 3)}
+    b = {"cfg": (1, "b"), "fn": functools.partial(seeded_draw, 3), "x": np.arange(6.0).reshape(2, 3)}
+    assert content_digest(a) == content_digest(b)  # key order does not matter, content does
+    assert content_digest(a) != content_digest({**a, "x": np.arange(6.0).reshape(3, 2)})
+    assert content_digest(a) != content_digest({**a, "fn": functools.partial(seeded_draw, 4)})
+    assert content_digest(torch.nn.Linear(2, 1).requires_grad_(False)) != content_digest(torch.nn.Linear(2, 1))

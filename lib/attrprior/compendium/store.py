@@ -8,6 +8,8 @@ rename): a job killed mid-write leaves nothing behind.
 """
 from __future__ import annotations
 
+import dataclasses
+import functools
 import hashlib
 import json
 import warnings
@@ -33,6 +35,61 @@ def fingerprint(*arrays: torch.Tensor | np.ndarray) -> str:
         digest.update(f"{a.shape}{a.dtype}".encode())
         digest.update(np.ascontiguousarray(a).tobytes())
     return digest.hexdigest()
+
+
+def content_digest(obj: Any) -> str:
+    """sha256 over what ``obj`` holds (arrays and tensors by their bytes, data frames by their values, mappings,
+    sequences, dataclasses and plain objects by their fields, functions and classes by their qualified name): the
+    ``shared`` data of a sweep, so that a stored job is reused only with the same data and settings."""
+    digest = hashlib.sha256()
+    _feed(digest, obj, 0)
+    return digest.hexdigest()
+
+
+def _feed(digest, obj: Any, depth: int) -> None:  # noqa: C901 - one branch per kind of content
+    if depth > 50:
+        raise ValueError("content_digest: the object nests more than 50 levels deep")
+    put = digest.update
+    if obj is None or isinstance(obj, (bool, int, float, str, bytes, complex)):
+        put(f"{type(obj).__name__}:{obj!r};".encode())
+    elif isinstance(obj, (torch.Tensor, np.ndarray, np.generic)):
+        put(b"array:" + fingerprint(obj).encode())
+    elif hasattr(obj, "to_numpy") and hasattr(obj, "columns"):  # a pandas DataFrame
+        put(f"frame:{list(obj.columns)!r}:{list(obj.index)!r}".encode())
+        _feed(digest, obj.to_numpy(), depth + 1)
+    elif hasattr(obj, "tocsr") and hasattr(obj, "shape"):  # a scipy sparse matrix
+        csr = obj.tocsr()
+        put(f"sparse:{csr.shape}".encode())
+        for part in (csr.data, csr.indices, csr.indptr):
+            _feed(digest, part, depth + 1)
+    elif isinstance(obj, torch.nn.Module):
+        put(f"module:{type(obj).__qualname__}".encode())
+        _feed(digest, dict(obj.state_dict()), depth + 1)
+    elif isinstance(obj, torch.device):
+        put(f"device:{obj}".encode())
+    elif isinstance(obj, Mapping):
+        put(f"map{len(obj)}:".encode())
+        for key in sorted(obj, key=repr):
+            _feed(digest, key, depth + 1)
+            _feed(digest, obj[key], depth + 1)
+    elif isinstance(obj, (list, tuple, set, frozenset)):
+        items = sorted(obj, key=repr) if isinstance(obj, (set, frozenset)) else obj
+        put(f"{type(obj).__name__}{len(obj)}:".encode())
+        for item in items:
+            _feed(digest, item, depth + 1)
+    elif isinstance(obj, functools.partial):
+        put(b"partial:")
+        _feed(digest, (obj.func, obj.args, obj.keywords), depth + 1)
+    elif dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        put(f"dataclass:{type(obj).__qualname__}".encode())
+        _feed(digest, {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}, depth + 1)
+    elif callable(obj) and hasattr(obj, "__qualname__"):  # functions and classes
+        put(f"callable:{getattr(obj, '__module__', '')}.{obj.__qualname__};".encode())
+    elif hasattr(obj, "__dict__"):
+        put(f"object:{type(obj).__qualname__}".encode())
+        _feed(digest, vars(obj), depth + 1)
+    else:
+        put(f"repr:{obj!r};".encode())
 
 
 class RunStore:
@@ -76,4 +133,4 @@ class RunStore:
         return sum(1 for _ in self.folder.glob("*.pt")) if self.folder.is_dir() else 0
 
 
-__all__ = ["RunStore", "fingerprint"]
+__all__ = ["RunStore", "content_digest", "fingerprint"]

@@ -11,14 +11,18 @@ Jobs are data and seed themselves (as every paper's training function does throu
 :func:`attrprior.core.training.seed_everything`), so results do not depend on where or in what order they ran.
 ``shared`` (e.g. a training set) is sent to each worker once. A job whose worker dies is run again by Dask; a job
 that raises is retried once, and a job that fails twice stops the sweep with :class:`SweepJobError` naming it.
-Combine with :class:`attrprior.compendium.store.RunStore` inside ``fn`` so an interrupted sweep resumes.
+With ``store_dir``, each finished job is saved there (a :class:`attrprior.compendium.store.RunStore`, written by this
+process as results arrive) and a job found there is not run again, so an interrupted sweep resumes. A stored job
+is reused only under the same job description, code (the import closure of ``fn``'s module), ``shared`` content,
+torch version and thread count.
 """
 from __future__ import annotations
 
 import logging
 import os
 import sys
-from typing import Any, Callable, Sequence, TypeVar
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence, TypeVar
 
 from tqdm.auto import tqdm
 
@@ -79,16 +83,21 @@ def _client(workers: int, scheduler: str | None):
 
 def run_jobs(fn: Callable[[T, dict], R], tasks: Sequence[T], workers: int = 1, shared: dict | None = None,
              threads: int = 1, order: Sequence[int] | None = None, desc: str = "jobs", progress: bool = True,
-             scheduler: str | None = None, describe: Callable[[T], str] = repr) -> list[R]:
+             scheduler: str | None = None, describe: Callable[[T], str] = repr, store_dir: Path | str | None = None,
+             job_key: Callable[[T], Mapping[str, Any]] | None = None) -> list[R]:
     """``[fn(task, shared) for task in tasks]`` (see the module docstring). ``fn`` must be a module-level
     function; ``order`` is the order jobs are handed out (e.g. longest first); ``describe`` names a job in
-    error messages."""
+    error messages; ``store_dir`` keeps finished jobs (described by ``job_key(task)``, default the task itself)."""
     tasks = list(tasks)
     order = _check(workers, threads, len(tasks), order)
     shared = dict(shared or {})
     scheduler = scheduler or os.environ.get(SCHEDULER_ENV) or None
     results: list[Any] = [None] * len(tasks)
-    if not scheduler and (workers == 1 or len(tasks) <= 1):
+    save = _restore(fn, tasks, shared, threads, store_dir, job_key, results) if store_dir is not None else None
+    order = [i for i in order if save is None or i not in save.found]
+    if not order:
+        return results
+    if not scheduler and (workers == 1 or len(order) <= 1):
         for i in tqdm(order, desc=desc, disable=not progress, file=sys.stderr):
             try:
                 results[i] = _call(fn, tasks[i], shared, threads)
@@ -98,15 +107,49 @@ def run_jobs(fn: Callable[[T, dict], R], tasks: Sequence[T], workers: int = 1, s
                 except Exception as err:
                     raise SweepJobError(f"job {describe(tasks[i])} failed twice: {type(err).__name__}: {err}") \
                         from first
+            if save is not None:
+                save(i)
         return results
-    return _run_on_dask(fn, tasks, shared, threads, order, desc, progress, workers, scheduler, describe, results)
+    return _run_on_dask(fn, tasks, shared, threads, order, desc, progress, workers, scheduler, describe, results,
+                        save)
 
 
-def _run_on_dask(fn, tasks, shared, threads, order, desc, progress, workers, scheduler, describe, results):
+class _Saver:
+    """Puts finished jobs into a run store; ``found`` holds the task indices that were already there."""
+
+    def __init__(self, store, keys: list, results: list) -> None:
+        self.store, self.keys, self.results = store, keys, results
+        self.found: set[int] = set()
+        for i, key in enumerate(keys):
+            hit = store.get(key)
+            if hit is not None:
+                results[i] = hit
+                self.found.add(i)
+
+    def __call__(self, i: int) -> None:
+        self.store.put(self.keys[i], self.results[i])
+
+
+def _restore(fn, tasks, shared, threads, store_dir, job_key, results) -> _Saver:
+    """The run store of this sweep (its context: ``fn``'s code, ``shared``'s content, torch, threads), with the
+    results of the jobs it already holds filled into ``results``."""
+    import torch
+
+    from attrprior.compendium.cache import code_digest
+    from attrprior.compendium.store import RunStore, content_digest
+
+    context = {"fn": f"{fn.__module__}.{fn.__qualname__}", "code": code_digest(fn.__module__),
+               "shared": content_digest(shared), "torch": torch.__version__, "threads": threads}
+    keys = [dict(job_key(t)) if job_key is not None else {"task": t} for t in tasks]
+    return _Saver(RunStore(store_dir, context), keys, results)
+
+
+def _run_on_dask(fn, tasks, shared, threads, order, desc, progress, workers, scheduler, describe, results,
+                 save=None):
     from distributed import as_completed
     from distributed.scheduler import KilledWorker
 
-    client = _client(min(workers, max(1, len(tasks))), scheduler)
+    client = _client(min(workers, max(1, len(order))), scheduler)
     try:
         if client.dashboard_link and progress:
             print(f"{desc}: Dask dashboard at {client.dashboard_link}", file=sys.stderr)
@@ -123,6 +166,8 @@ def _run_on_dask(fn, tasks, shared, threads, order, desc, progress, workers, sch
                 raise SweepJobError(f"job {describe(tasks[i])}: its worker died too often ({err})") from None
             except Exception as err:  # noqa: BLE001 - name the job, keep the cause
                 raise SweepJobError(f"job {describe(tasks[i])} failed twice: {type(err).__name__}: {err}") from err
+            if save is not None:
+                save(i)
     finally:
         cluster = None if scheduler else client.cluster
         client.close()

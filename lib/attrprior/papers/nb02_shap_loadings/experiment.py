@@ -13,6 +13,7 @@ match to ``F`` — the same rotation rule for every method (:mod:`.rotation`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
@@ -299,7 +300,7 @@ def _replicate_job(seed: int, shared: dict) -> Replicate:
 def run_replicates(sim: dict, seeds: Sequence[int], config: TrainConfig = TrainConfig(),
                    methods: Sequence[str] = METHODS, n_explain: int = 100, n_background: int = 100,
                    n_samples: int = 100, device: torch.device | str | None = None, keep_attributions: bool = True,
-                   progress: bool = True, workers: int = 1) -> list[Replicate]:
+                   progress: bool = True, workers: int = 1, store_dir: Path | str | None = None) -> list[Replicate]:
     """:func:`run_replicate` on ``simulate_loadings(**sim, seed=s)`` for every seed, one job per seed on the sweep
     executor (``workers`` processes, or ``ATTRPRIOR_SCHEDULER``); the replicates come back in seed order and do
     not depend on where they ran."""
@@ -309,7 +310,7 @@ def run_replicates(sim: dict, seeds: Sequence[int], config: TrainConfig = TrainC
               "n_background": n_background, "n_samples": n_samples, "device": device,
               "keep_attributions": keep_attributions}
     return run_jobs(_replicate_job, [int(s) for s in seeds], workers, shared, desc="seeds", progress=progress,
-                    describe=lambda s: f"replicate seed {s}")
+                    describe=lambda s: f"replicate seed {s}", store_dir=store_dir)
 
 
 # --------------------------------------------------------------------------- sweeps
@@ -329,7 +330,7 @@ def _sweep_job(kwargs: dict, shared: dict) -> pd.DataFrame:
 def sweep(base: dict, grid: dict[str, Sequence[float]], seeds: Sequence[int], config: TrainConfig = TrainConfig(),
           methods: Sequence[str] = ("vae_eg", "linear_vae", "pca", "fa"), n_explain: int = 100,
           n_background: int = 100, n_samples: int = 50, device: torch.device | str | None = None,
-          progress: bool = True, workers: int = 1) -> pd.DataFrame:
+          progress: bool = True, workers: int = 1, store_dir: Path | str | None = None) -> pd.DataFrame:
     """Vary one simulator argument at a time around ``base`` (keyword arguments of ``simulate_loadings``).
 
     ``grid`` maps an argument name (``sparsity``, ``noise``, ``k`` ...) to its values. Returns one row per
@@ -349,7 +350,7 @@ def sweep(base: dict, grid: dict[str, Sequence[float]], seeds: Sequence[int], co
               "n_samples": n_samples, "device": device}
     keys = list(settings)
     out = run_jobs(_sweep_job, [settings[k] for k in keys], workers, shared, desc="sweep", progress=progress,
-                   describe=lambda kw: "sweep point " + ", ".join(f"{k}={v}" for k, v in kw.items()))
+                   describe=lambda kw: "sweep point " + ", ".join(f"{k}={v}" for k, v in kw.items()), store_dir=store_dir)
     frames = dict(zip(keys, out))
     rows = []
     for axis, value, seed in points:

@@ -3,6 +3,7 @@ as jobs on the sweep executor, the λ sweep table and rule, and the test-set eva
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
@@ -43,7 +44,8 @@ def _train_job(task: tuple[str, float, int], shared: dict) -> Run:
 
 def train_runs(data: ImageData, grid: Sequence[tuple[str, float, int]], cfg: TrainConfig,
                model_fn: Callable[[], nn.Module] = MnistCNN, augment=None, device=None,
-               progress: bool = True, done: dict | None = None, workers: int = 1
+               progress: bool = True, done: dict | None = None, workers: int = 1,
+               store_dir: Path | str | None = None
                ) -> dict[tuple[str, float, int], Run]:
     """Train every ``(method, λ, seed)`` in ``grid`` not already in ``done`` ('baseline' has λ = 0), one job per
     model on the sweep executor (``workers`` processes, or ``ATTRPRIOR_SCHEDULER``): the models do not depend
@@ -52,7 +54,7 @@ def train_runs(data: ImageData, grid: Sequence[tuple[str, float, int]], cfg: Tra
     todo = list(dict.fromkeys((m, float(lam), int(s)) for m, lam, s in grid if (m, float(lam), int(s)) not in runs))
     shared = {"data": data, "cfg": cfg, "model_fn": model_fn, "augment": augment, "device": device}
     out = run_jobs(_train_job, todo, workers, shared, desc="models", progress=progress,
-                   describe=lambda t: f"{t[0]} λ={t[1]:g} seed {t[2]}")
+                   describe=lambda t: f"{t[0]} λ={t[1]:g} seed {t[2]}", store_dir=store_dir)
     runs.update(zip(todo, out))
     return runs
 

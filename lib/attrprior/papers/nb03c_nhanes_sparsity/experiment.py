@@ -13,8 +13,9 @@ all of them train together in the shared training loop; penalties are computed p
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
+import math
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -333,8 +334,8 @@ def _model_job(task: tuple[str, tuple[float, ...] | None], shared: dict) -> tupl
 
 
 def run_all(data: Replicates, settings: NhanesSettings = NhanesSettings(), seed: int = 0, n_test_eval: int = 0,
-            progress: bool = True, grids: dict[str, tuple[float, ...]] | None = None, workers: int = 1
-            ) -> tuple[pd.DataFrame, np.ndarray]:
+            progress: bool = True, grids: dict[str, tuple[float, ...]] | None = None, workers: int = 1,
+            store_dir: Path | str | None = None) -> tuple[pd.DataFrame, np.ndarray]:
     """:func:`run_model` for every model type in ``settings.models`` (λ grid ``grids[name]`` if given), one
     job per model type on the sweep executor (``workers`` processes, or ``ATTRPRIOR_SCHEDULER``): the results
     do not depend on where the jobs ran. Importances are row-aligned with the table."""
@@ -343,7 +344,7 @@ def run_all(data: Replicates, settings: NhanesSettings = NhanesSettings(), seed:
     tasks = [(name, None if grids is None else grids.get(name)) for name in settings.models]
     shared = {"data": data, "settings": settings, "seed": seed, "n_test_eval": n_test_eval}
     out = run_jobs(_model_job, tasks, workers, shared, desc="NHANES models", progress=progress,
-                   describe=lambda t: f"NHANES model {t[0]}")
+                   describe=lambda t: f"NHANES model {t[0]}", store_dir=store_dir)
     return pd.concat([df for df, _ in out], ignore_index=True), np.concatenate([imp for _, imp in out])
 
 

@@ -343,7 +343,7 @@ def _seed_job(task: tuple[int, int], shared: dict) -> dict:
 
 def run_experiment(data: DrugResponseStandIn, cfg: TrainConfig, seeds: Sequence[int], gmt: Path | str,
                    split_seed: int = 0, gsea_models: Sequence[str] = ("MLP", "Graph prior (EG)"),
-                   gsea_permutations: int = 100, progress: bool = True, workers: int = 1) -> Results:
+                   gsea_permutations: int = 100, progress: bool = True, workers: int = 1, store_dir: Path | str | None = None) -> Results:
     """Train all models for every seed and compute every metric (see the module docstring). Each seed's
     retrainings are one job on the sweep executor (``workers`` processes, or ``ATTRPRIOR_SCHEDULER``): the
     results do not depend on where the jobs ran."""
@@ -354,7 +354,7 @@ def run_experiment(data: DrugResponseStandIn, cfg: TrainConfig, seeds: Sequence[
     shared = {"prep": prep, "cfg": cfg, "linear": linear, "gsea_models": tuple(gsea_models), "gmt": str(gmt),
               "permutations": gsea_permutations}
     jobs = run_jobs(_seed_job, list(enumerate(int(s) for s in seeds)), workers, shared, desc="retrainings",
-                    progress=progress, describe=lambda t: f"retrainings with seed {t[1]}")
+                    progress=progress, describe=lambda t: f"retrainings with seed {t[1]}", store_dir=store_dir)
     phi = {m: [j["phi"][m] for j in jobs if m in j["phi"]] for m in MODELS}
     preds = {m: [j["preds"][m] for j in jobs if m in j["preds"]] for m in MODELS}
     gsea = {m: [j["gsea"][m] for j in jobs if m in j["gsea"]] for m in gsea_models}

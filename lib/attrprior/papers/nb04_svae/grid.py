@@ -3,8 +3,9 @@ the sweep executor (:func:`attrprior.compendium.sweep.run_jobs`); each job seeds
 do not depend on how many workers ran it or where."""
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
+from pathlib import Path
+import time
 from typing import Sequence
 
 import numpy as np
@@ -53,7 +54,7 @@ def _grid_job(task: tuple[RunConfig, int], shared: dict) -> tuple[dict, Model, d
 def run_grid(configs: Sequence[RunConfig], seeds: Sequence[int], train: tuple[Tensor, Tensor],
              test: tuple[Tensor, Tensor], invariance_x: Tensor, sigmas: Sequence[float], *, epochs: int,
              batch_size: int, lr: float, n_mc: int, arch: dict[str, int], device: torch.device | str | None = None,
-             progress: bool = True, workers: int = 1) -> GridResult:
+             progress: bool = True, workers: int = 1, store_dir: Path | str | None = None) -> GridResult:
     """Train every configuration under every seed; evaluate Table 1 metrics and the invariance test. One job
     per model on the sweep executor (``workers`` processes, or ``ATTRPRIOR_SCHEDULER``); records come back in
     (seed, configuration) order."""
@@ -61,7 +62,7 @@ def run_grid(configs: Sequence[RunConfig], seeds: Sequence[int], train: tuple[Te
     shared = {"train": train, "test": test, "invariance_x": invariance_x, "sigmas": list(sigmas), "epochs": epochs,
               "batch_size": batch_size, "lr": lr, "n_mc": n_mc, "arch": dict(arch), "device": device}
     out = run_jobs(_grid_job, tasks, workers, shared, desc="Table 1 grid", progress=progress,
-                   describe=lambda t: f"{t[0].label} seed {t[1]}")
+                   describe=lambda t: f"{t[0].label} seed {t[1]}", store_dir=store_dir)
     res = GridResult([], {}, {})
     for (cfg, seed), (record, model, details) in zip(tasks, out):
         res.records.append(record)

@@ -7,8 +7,9 @@ chosen based on performance on our validation sets").
 """
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field, replace
+from pathlib import Path
+import time
 from typing import Sequence
 
 import numpy as np
@@ -78,7 +79,7 @@ def _moons_job(task: tuple[int, int], shared: dict) -> list[dict]:
 def run_moons(p_grid: Sequence[int], n_datasets: int, *, cfg: TrainConfig, hidden_rule: str = "paper",
               lam_grid: Sequence[float] = (1.0,), l1_grid: Sequence[float] = (1e-4,),
               l2_grid: Sequence[float] = (1e-3,), seed: int = 0, progress: bool = True,
-              workers: int = 1) -> pd.DataFrame:
+              workers: int = 1, store_dir: Path | str | None = None) -> pd.DataFrame:
     """Test accuracy of MLP, MLP + L1, MLP + L2, DAPr (linear g on per-feature mean and sd) and, as a control,
     DAPr (noise) (linear g on N(0, 1) meta-features) on ``n_datasets`` two-moons data sets per number of
     nuisance features p. Columns: p, dataset, data_seed, model, hyper,
@@ -90,7 +91,7 @@ def run_moons(p_grid: Sequence[int], n_datasets: int, *, cfg: TrainConfig, hidde
     tasks = [(int(p), i) for p in p_grid for i in range(n_datasets)]
     order = sorted(range(len(tasks)), key=lambda j: -tasks[j][0])  # the widest (slowest) data sets first
     out = run_jobs(_moons_job, tasks, workers, shared, order=order, desc="two moons", progress=progress,
-                   describe=lambda t: f"two moons p={t[0]} data set {t[1]}")
+                   describe=lambda t: f"two moons p={t[0]} data set {t[1]}", store_dir=store_dir)
     return pd.DataFrame([row for rows in out for row in rows])
 
 
@@ -213,7 +214,7 @@ def run_drug_response(X: np.ndarray, y: np.ndarray, meta_raw: np.ndarray, driver
                       merge_lr: float = 1e-2,
                       lasso_alphas: Sequence[float] = tuple(np.logspace(-3, 0, 10)),
                       models: Sequence[str] = DRUG_MODELS, attr_samples: int = 20, seed: int = 0,
-                      progress: bool = True, workers: int = 1) -> DrugResults:
+                      progress: bool = True, workers: int = 1, store_dir: Path | str | None = None) -> DrugResults:
     """Compare the Table 1 models on one drug's data (``X`` patients × genes, ``y``) over ``n_splits`` random
     60/20/20 splits. X and y are standardised with training statistics; MSE is on the standardised y scale.
     DAPr (drivers) uses :func:`prepare_meta` of the real MERGE values, DAPr (noise) N(0, 1) meta-features of the
@@ -234,7 +235,7 @@ def run_drug_response(X: np.ndarray, y: np.ndarray, meta_raw: np.ndarray, driver
               "prior_hidden": tuple(prior_hidden), "grids": grids, "merge_lr": merge_lr,
               "lasso_alphas": list(lasso_alphas), "models": list(models), "attr_samples": attr_samples, "seed": seed}
     out = run_jobs(_split_job, list(range(n_splits)), workers, shared, desc="drug response", progress=progress,
-                   describe=lambda s: f"drug response split {s}")
+                   describe=lambda s: f"drug response split {s}", store_dir=store_dir)
     results = DrugResults(pd.DataFrame([row for rows, _, _ in out for row in rows]), meta=meta)
     if out:
         results.importance, results.priors = out[0][1], out[0][2]
