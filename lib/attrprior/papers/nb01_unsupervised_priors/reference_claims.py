@@ -17,7 +17,7 @@
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
@@ -92,8 +92,15 @@ def _pairs(frame: pd.DataFrame, ours_ref: pd.DataFrame, mode: str) -> list[tuple
 
 def training_table(frame: pd.DataFrame, reference: pd.DataFrame, mode: str = "mu_only") -> pd.DataFrame:
     """Per (prior, λ, metric) both have: means, difference, 90 % CI, Welch p (raw, Holm) and the call."""
-    rows = []
+    return _training(frame, reference, mode)[0]
+
+
+def _training(frame: pd.DataFrame, reference: pd.DataFrame, mode: str
+              ) -> tuple[pd.DataFrame, list[tuple[np.ndarray, np.ndarray]]]:
+    """:func:`training_table` and, row by row, the (ours, theirs) samples behind it."""
+    rows, samples = [], []
     for prior, lam, mine, theirs, m in _pairs(frame, reference[reference.protocol == "ours"], mode):
+        samples.append((mine, theirs))
         res = stats.ttest_ind(mine, theirs, equal_var=False)
         ci = res.confidence_interval(0.90)
         rows.append({"prior": prior, "lam": lam, "metric": m, "ours": mine.mean(), "theirs": theirs.mean(),
@@ -105,12 +112,12 @@ def training_table(frame: pd.DataFrame, reference: pd.DataFrame, mode: str = "mu
         table["call"] = np.where(table.p_holm < 0.05, "differs", np.where(
             (table.ci90_low >= -EQUIVALENCE_MARGIN) & (table.ci90_high <= EQUIVALENCE_MARGIN), "equivalent",
             "cannot tell"))
-    return table
+    return table, samples
 
 
 def training_reproduction_claim(frame: pd.DataFrame, reference: pd.DataFrame, mode: str = "mu_only") -> dict[str, Any]:
     """Our models' entropy and Pearson against the authors' models at the same (prior, λ), same images."""
-    table = training_table(frame, reference, mode)
+    table, samples = _training(frame, reference, mode)
     base = dict(id="0b-training-matches-authors-models", kind="paper", source=SOURCE, section="nb01-authors",
                 paper_value="the authors' models behind Figs. 2 and 5 (5 per λ), by our protocol on our held-out images",
                 statement="Our models, trained on the 8,000-image offline split, reach the same saliency entropy and "
@@ -132,8 +139,7 @@ def training_reproduction_claim(frame: pd.DataFrame, reference: pd.DataFrame, mo
         verdict, reason = "inconclusive", (f"Inconclusive: no configuration differs, but only {match} of {n} are shown "
                                            f"equivalent within ±{EQUIVALENCE_MARGIN}")
     worst = table.loc[table.p_holm.idxmin()]
-    mine, theirs = next((a, b) for p, l, a, b, m in _pairs(frame, reference[reference.protocol == "ours"], mode)
-                        if p == worst.prior and l == worst.lam and m == worst.metric)
+    mine, theirs = samples[int(table.p_holm.idxmin())]
     ev = Evidence.from_samples(mine, theirs, test=f"Welch two-sided t-test, Holm-adjusted over {len(table)}: "
                                f"{worst.metric} of ours vs theirs at {worst.prior} λ={worst.lam:g} (the smallest p)",
                                p_value=float(worst.p_holm), unit=str(worst.metric))
@@ -150,16 +156,22 @@ def reference_failures() -> dict[str, tuple[int, int]]:
             "entropy": count(t[t.prior == "entropy"]), "pearson": count(t[t.prior == "pearson"])}
 
 
+def vs_baseline(rows: pd.DataFrame, baselines: pd.DataFrame, metrics: Sequence[str]) -> pd.DataFrame:
+    """``rows`` with a ``"<metric> vs baseline %"`` column per metric: its % change from the baselines' mean."""
+    base = baselines[list(metrics)].mean()
+    out = rows.reset_index(drop=True).copy()
+    for m in metrics:
+        out[f"{m} vs baseline %"] = 100 * (out[m] / base[m] - 1)
+    return out
+
+
 def tv_audit(reference: pd.DataFrame) -> pd.DataFrame:
     """The authors' TV models (our protocol): raw TV, scale-free TV, RMS(μ), reconstruction, relative to the mean
     of their five baselines — what the audit measured on ours."""
     ref = reference[reference.protocol == "ours"]
-    base = ref[ref.prior == "vae"][["tv", "tv_rel", "mu_rms", "recon"]].mean()
-    rows = ref[ref.prior == "total_variation"].sort_values("lam")
-    out = rows[["lam", "tv", "tv_rel", "mu_rms", "recon"]].reset_index(drop=True)
-    for m in ("tv", "tv_rel", "mu_rms", "recon"):
-        out[f"{m} vs baseline %"] = 100 * (out[m] / base[m] - 1)
-    return out
+    metrics = ("tv", "tv_rel", "mu_rms", "recon")
+    rows = ref[ref.prior == "total_variation"].sort_values("lam")[["lam", *metrics]]
+    return vs_baseline(rows, ref[ref.prior == "vae"], metrics)
 
 
 def tv_reference_claim(reference: pd.DataFrame, lam: float = 0.01) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import pandas as pd
 from attrprior.core.plotting.layout import panel_grid
 
 from .figures import LABELS, SHORT_NAMES
-from .reference_claims import METRIC_TOLERANCE
+from .reference_claims import METRIC_TOLERANCE, vs_baseline
 from .trend_claims import failures, lambda_groups, reference_values
 
 OURS, THEIRS = "#1f77b4", "#d62728"
@@ -123,12 +123,9 @@ def tv_audit_plot(audit: pd.DataFrame, ours: pd.DataFrame | None = None):
 def ours_tv_changes(frame: pd.DataFrame, mode: str = "mu_only") -> pd.DataFrame:
     """Our TV-prior runs' mean raw TV, scale-free TV and RMS(μ) as % change from our λ = 0 mean, per λ."""
     ok = frame[frame.status == "ok"]
-    base = ok[ok.kind == "vae"][["tv", "tv_rel", "mu_rms"]].mean()
+    metrics = ("tv", "tv_rel", "mu_rms")
     rows = ok[(ok.kind == "prior") & (ok.prior == "total_variation") & (ok["mode"] == mode)]
-    out = rows.groupby("lam")[["tv", "tv_rel", "mu_rms"]].mean().reset_index()
-    for m in ("tv", "tv_rel", "mu_rms"):
-        out[f"{m} vs baseline %"] = 100 * (out[m] / base[m] - 1)
-    return out
+    return vs_baseline(rows.groupby("lam")[list(metrics)].mean().reset_index(), ok[ok.kind == "vae"], metrics)
 
 
 __all__ = ["failure_bars", "lambda_boxplots", "metric_agreement", "ours_tv_changes", "tv_audit_plot"]
