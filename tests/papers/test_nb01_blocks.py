@@ -54,3 +54,18 @@ def test_a_partial_file_from_other_code_is_not_reused(tiny, capsys):
     (out / "partial" / "x.json").write_text('{"code_digest": "old"}')
     assert blocks._partial(out, "x", "new") is None
     assert "other code" in capsys.readouterr().out
+
+
+def test_seed_subsets_merge_in_partial_and_complete_the_group(tiny):
+    out = tiny / "grid"
+    blocks.run_block({"entropy": [1.0]}, workers=1, seeds=[1], out=out)
+    assert not (out / "entropy_1_mu_only.csv").exists() and not (out / "vae.csv").exists()
+    assert sorted(pd.read_csv(out / "partial" / "entropy_1_mu_only.csv").seed) == [1]
+    blocks.run_block({"entropy": [1.0]}, workers=1, seeds=[0], out=out)  # the other process's share
+    whole = pd.read_csv(out / "entropy_1_mu_only.csv")
+    assert sorted(whole.seed) == [0, 1] and not (out / "partial" / "entropy_1_mu_only.csv").exists()
+    assert sorted(pd.read_csv(out / "vae.csv").seed) == [0, 1]
+    stamp = (out / "vae.csv").stat().st_mtime_ns
+    blocks.run_block({"entropy": [1.0]}, workers=1, seeds=[0], out=out)  # a finished group is left as it is
+    assert (out / "vae.csv").stat().st_mtime_ns == stamp
+    pd.testing.assert_frame_equal(pd.read_csv(out / "entropy_1_mu_only.csv"), whole)

@@ -9,7 +9,10 @@ that run share code, data and settings), together with the λ = 0 VAEs of the sa
 notebook's ``runs.csv``) and the baselines ``vae.csv``, each with a provenance JSON; finished models also go to the
 run store under ``build/store/``, so a block interrupted in one session resumes in the same checkout. Before a
 session ends, ``--harvest`` saves the stored models of unfinished groups to ``grid/partial/`` (commit them): the next
-session's checkout has no ``build/``, and a block then trains only the seeds the partial file lacks.
+session's checkout has no ``build/``, and a block then trains only the seeds the partial file lacks. A run over some
+seeds only (``--seeds``, e.g. two processes splitting a group) merges its rows into ``grid/partial/<group>.csv``; the
+group moves to ``grid/<group>.csv`` when every seed of the committed run is there, and a finished group made by the
+same code is not trained again.
 """
 from __future__ import annotations
 
@@ -73,7 +76,10 @@ def _write_csv(frame: pd.DataFrame, path: Path, provenance: dict[str, Any]) -> N
 
 def _partial(out: Path, name: str, digest: str) -> pd.DataFrame | None:
     """Rows of a group harvested in an earlier session (``grid/partial/<name>.csv``), if made by this code."""
-    path = out / "partial" / f"{name}.csv"
+    return _rows_if_same_code(out / "partial" / f"{name}.csv", digest)
+
+
+def _rows_if_same_code(path: Path, digest: str) -> pd.DataFrame | None:
     if not path.is_file():
         return None
     meta = json.loads(path.with_suffix(".json").read_text())
@@ -82,6 +88,16 @@ def _partial(out: Path, name: str, digest: str) -> pd.DataFrame | None:
               flush=True)
         return None
     return pd.read_csv(path)
+
+
+def _earlier(out: Path, name: str, digest: str) -> pd.DataFrame | None:
+    """The rows of a group finished before by this code: its committed ``grid/<name>.csv``, merged with what
+    ``grid/partial/<name>.csv`` holds (seeds trained by a ``--seeds`` run or harvested at a session's end)."""
+    frames = [f for f in (_rows_if_same_code(out / f"{name}.csv", digest), _partial(out, name, digest)) if f is not None]
+    if not frames:
+        return None
+    rows = pd.concat(frames, ignore_index=True)
+    return rows.drop_duplicates("seed", keep="first").sort_values("seed", ignore_index=True)
 
 
 def run_block(block: dict[str, list[float]], mode: str = "mu_only", workers: int = 2,
@@ -123,19 +139,28 @@ def run_block(block: dict[str, list[float]], mode: str = "mu_only", workers: int
                 written.append(path)
             continue
         started = time.time()
-        earlier = _partial(out, name, digest)
+        earlier = _earlier(out, name, digest)
         done = set() if earlier is None else {int(s) for s in earlier.seed}
-        frame = run_sweep([r for r in runs if r.seed not in done], train_x, test_x, settings,
-                          n_samples_eval=params["n_samples_eval"], keep_maps=params["n_show"], workers=workers,
-                          store=store).frame
-        if earlier is not None:
-            frame = pd.concat([earlier, frame], ignore_index=True).sort_values("seed", ignore_index=True)
-        path = out / f"{name}.csv"
-        _write_csv(frame, path, {**base, "runs": name, "wall_s": round(time.time() - started, 1),
-                                 "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                                 "reused_from_partial": sorted(done)})
-        for stale in (out / "partial" / f"{name}.csv", out / "partial" / f"{name}.json"):
-            stale.unlink(missing_ok=True)
+        todo = [r for r in runs if r.seed not in done]
+        frame = run_sweep(todo, train_x, test_x, settings, n_samples_eval=params["n_samples_eval"],
+                          keep_maps=params["n_show"], workers=workers, store=store).frame if todo else None
+        frames = [f for f in (earlier, frame) if f is not None]
+        frame = pd.concat(frames, ignore_index=True).sort_values("seed", ignore_index=True)
+        complete = set(int(s) for s in params["seeds"]) <= set(int(s) for s in frame.seed)
+        meta = {**base, "runs": name, "wall_s": round(time.time() - started, 1),
+                "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "reused": sorted(done)}
+        if complete:  # every seed of the committed run: the group is finished
+            frame = frame[frame.seed.isin(params["seeds"])].reset_index(drop=True)
+            path = out / f"{name}.csv"
+            if not todo and path.is_file() and earlier is not None and len(earlier) == len(frame):
+                print(f"blocks: {name}: all {len(frame)} models already in {path}", flush=True)
+                continue
+            _write_csv(frame, path, {**meta, "parameters": {**base["parameters"], "seeds": params["seeds"]}})
+            for stale in (out / "partial" / f"{name}.csv", out / "partial" / f"{name}.json"):
+                stale.unlink(missing_ok=True)
+        else:  # some seeds only (--seeds, or a block cut short): merged into grid/partial/, never into grid/
+            path = out / "partial" / f"{name}.csv"
+            _write_csv(frame, path, {**meta, "partial": True, "seeds_done": sorted(int(s) for s in frame.seed)})
         print(f"blocks: {name}: {len(frame)} models -> {path}", flush=True)
         written.append(path)
     return written
