@@ -1,4 +1,5 @@
-"""Figure helpers used by several notebooks (boxplots per setting, image grids, mean ± SE lines)."""
+"""Figure helpers used by several notebooks (boxplots per setting, image grids, mean ± SE lines, forest plots of
+paired differences)."""
 from __future__ import annotations
 
 from typing import Mapping, Sequence
@@ -65,4 +66,24 @@ def mean_se_lines(x: Sequence[float], series: Mapping[str, np.ndarray], ax=None,
     ax.set_ylabel(ylabel)
     ax.set_title(title, wrap=True)
     ax.legend(fontsize=7)
+    return ax
+
+
+def forest_plot(rows: Mapping[str, object], ax=None, title: str = "", xlabel: str = "paired difference"):
+    """One row per comparison: its mean paired difference with the 95 % CI (``Evidence.effect`` / ``.ci``), the
+    p-value written beside it; a missing comparison (fewer than two replicates) is left empty."""
+    ax = ax or plt.subplots(figsize=(7.4, 0.5 * len(rows) + 1.2), layout="constrained")[1]
+    for i, (label, ev) in enumerate(rows.items()):
+        if ev is None:
+            continue
+        lo, hi = ev.ci if ev.ci is not None else (ev.effect, ev.effect)
+        colour = "tab:red" if ev.significant() else "tab:gray"
+        ax.errorbar(ev.effect, i, xerr=[[ev.effect - lo], [hi - ev.effect]], fmt="o", color=colour, capsize=3)
+        p = "p n/a" if ev.p_value is None else ("p < 1e-4" if ev.p_value < 1e-4 else f"p = {ev.p_value:.2g}")
+        ax.annotate(p, (hi, i), xytext=(4, 0), textcoords="offset points", va="center", fontsize=7)
+    ax.axvline(0, color="k", lw=0.8)
+    ax.set_yticks(range(len(rows)), list(rows), fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel(xlabel)
+    ax.set_title(title, fontsize=9, wrap=True)
     return ax

@@ -89,6 +89,35 @@ def noise_control(ev: Evidence | None, method_detected: bool) -> Verdict:
     return null_control(ev, method_detected, method="DAPr (drivers)")
 
 
+ON_PAR_MARGIN = 0.10  # "on par": the mean MSE difference within ±10 % of the MLP's MSE (the paper's AML gap: −3.8 %)
+
+
+def on_par(a: Sequence[float], b: Sequence[float], margin: float) -> tuple[str, str, Evidence | None]:
+    """"A performs on par with B" (§4.3: MERGE vs the MLP on AML), as an equivalence test over matched pairs: two
+    one-sided tests at α = 0.05, i.e. the 90 % CI of ``mean(a − b)`` inside ±``margin``. *Reproduced* if inside;
+    *not reproduced* if the difference is significant (two-sided p < 0.05) and its mean lies outside the margin;
+    otherwise *inconclusive* (the run can tell neither equivalence nor a difference)."""
+    from attrprior.core.metrics import power as P
+
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    if a.shape != b.shape:
+        raise ValueError(f"on_par: a and b must be matched pairs of the same length, got {a.shape} and {b.shape}")
+    d = a - b
+    if len(d) < 2 or np.allclose(d, d.mean()):
+        return (*UNDEFINED, None)
+    lo, hi = P.difference_ci(a, b, paired=True, level=0.90)
+    res = stats.ttest_rel(a, b)
+    ev = Evidence.from_samples(a, b, paired=True, test="paired t-test over splits; equivalence: 90 % CI within "
+                               f"±{margin:.3g} (two one-sided tests)", p_value=float(res.pvalue),
+                               statistic=float(res.statistic), unit="MSE difference")
+    facts = f"mean difference {d.mean():+.3g}, 90 % CI [{lo:.3g}, {hi:.3g}], margin ±{margin:.3g}, p = {_p(ev)}"
+    if -margin <= lo and hi <= margin:
+        return "reproduced", facts, ev
+    if ev.significant() and abs(d.mean()) > margin:
+        return "not reproduced", f"the two differ: {facts}", ev
+    return "inconclusive", f"Inconclusive: neither equivalence nor a difference can be shown ({facts}).", ev
+
+
 def prior_ranks_informative(fraction: float) -> Verdict:
     """g predicts a higher importance for the two moon coordinates than for the nuisance features in ≥ 80 % of
     the data sets: *reproduced*; in ≥ 50 %: *partly*; else *not*."""
@@ -119,5 +148,6 @@ def enrichment(n_drivers: int, n_noise: int) -> Verdict:
     return "not reproduced", f"drivers {n_drivers} vs noise {n_noise} significant pathways"
 
 
-__all__ = ["TABLE1_AML", "ahead", "best_of_all", "detected", "enrichment", "hubness_first", "moons_robust",
-           "noise_control", "paired_evidence", "paper_relative_change", "prior_ranks_informative"]
+__all__ = ["ON_PAR_MARGIN", "TABLE1_AML", "ahead", "best_of_all", "detected", "enrichment", "hubness_first",
+           "moons_robust", "noise_control", "on_par", "paired_evidence", "paper_relative_change",
+           "prior_ranks_informative"]
