@@ -116,9 +116,12 @@ def test_scoreboard_verdicts_fit_a_1280px_window(html_dir, browser):
     first = page.locator("table").first.locator("th, td")  # the per-paper counts: read whole on the first screen
     summary_right = max(first.nth(i).bounding_box()["x"] + first.nth(i).bounding_box()["width"]
                         for i in range(first.count()))
+    summary_bottom = max(first.nth(i).bounding_box()["y"] + first.nth(i).bounding_box()["height"]
+                         for i in range(first.count()))
     page.close()
     assert right <= 1280, f"verdict column ends at {right:.0f} px, outside a 1,280 px window"
     assert summary_right <= 1280, f"the per-paper counts end at {summary_right:.0f} px, outside a 1,280 px window"
+    assert summary_bottom <= 900, f"the per-paper counts end {summary_bottom:.0f} px down, below a 1,280 × 900 first screen"
 
 
 def test_no_figure_is_shrunk_below_80_percent(html_dir, browser):

@@ -45,7 +45,7 @@ def test_scoreboard_markdown():
     # the headline counts paper claims only; the check is counted apart
     assert "Paper claims: {bdg-success}`reproduced` 0, {bdg-warning}`partly reproduced` 1" in md
     assert "1 paper claim from 1 notebook; our 0 extensions and 1 data/software checks" in md
-    summary = next(line for line in lines if line.startswith("| Erion et al. 2021 (03)"))
+    summary = next(line for line in lines if line.startswith("| 03 Erion et al. |"))
     assert summary.endswith("| 0 | 1 |") and "`04_svae`" in md
     assert "```{figure} _static/m.png" in md and "{download}`claims JSON <claims/runs/03_eg.json>`" in md
     paper_part = md.split("## Paper-scale results")[1]

@@ -193,8 +193,9 @@ SHORT_VERDICTS = {"reproduced": "repr.", "partly reproduced": "partly", "not rep
 
 
 def _short_paper(paper: str) -> str:
-    """The authors part of a paper reference: "Amad, Incorporating …" -> "Amad"."""
-    return paper.split(",")[0].split(" (")[0].strip() or paper
+    """The authors part of a paper reference, without its year: "Erion et al. 2021, Improving …" -> "Erion et al."."""
+    authors = paper.split(",")[0].split(" (")[0].strip()
+    return re.sub(r"\s+(19|20)\d\d$", "", authors) or paper
 
 
 def summary_table(files: Sequence[ClaimsFile]) -> list[str]:
@@ -206,7 +207,7 @@ def summary_table(files: Sequence[ClaimsFile]) -> list[str]:
         counts = verdict_counts([(notebook, payload)], "paper")
         others = [sum(verdict_counts([(notebook, payload)], k).values()) for k in ("extension", "check")]
         paper = _short_paper(payload.get("provenance", {}).get("paper", "") or notebook)
-        row = [f"{paper} ({notebook.split('_')[0]})", *[str(counts[v]) if counts[v] else "·" for v in BADGES],
+        row = [f"{notebook.split('_')[0]} {paper}", *[str(counts[v]) if counts[v] else "·" for v in BADGES],
                *map(str, others)]
         lines.append("| " + " | ".join(cell(v) for v in row) + " |")
     return lines
@@ -233,18 +234,19 @@ def scoreboard_markdown(
     out = ["# Claims scoreboard", "",
            f"The papers' claims as re-run for this book (profile `{profile}`): {total} paper "
            f"claim{'s' if total != 1 else ''} from {len(runs)} notebook{'s' if len(runs) != 1 else ''}; "
-           f"our {apart['extension']} extensions and {apart['check']} data/software checks are counted apart.",
-           "*Inconclusive* means the run could not tell the paper's effect from no effect (too little power); "
-           "*not reproduced* is kept for runs that could. A verdict on a *stand-in* (real inputs, simulated "
-           "outcome) or on *simulated* data is marked so: it describes the simulator, not the paper's data.", "",
+           f"our {apart['extension']} extensions and {apart['check']} data/software checks are counted apart.", "",
            f"Paper claims: {summary}", ""]
     downloads = downloads or {}
     if runs:
         out += summary_table(runs) + [""]
+    out += ["*Inconclusive* means the run could not tell the paper's effect from no effect (too little power); "
+            "*not reproduced* is kept for runs that could. A verdict on a *stand-in* (real inputs, simulated "
+            "outcome) or on *simulated* data is marked so: it describes the simulator, not the paper's data.", ""]
+    if runs:
         if figure:
             out += [f"```{{figure}} {figure}", ":width: 100%", "",
                     "Every claim's verdict, one square per claim (paper claims solid, extensions and checks "
-                    "faded): this book's runs (left) and the committed paper-scale runs (right).", "```", ""]
+                    "faded): this book's runs (top) and the committed paper-scale runs (bottom).", "```", ""]
         out += ["## Claims of this book's runs", ""]
         out += claims_table(runs, anchors, link_prefix, labels, downloads=downloads.get("runs"))
     else:
