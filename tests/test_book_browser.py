@@ -25,7 +25,8 @@ RAW_TEX = re.compile(r"\\\(|\\\)|\\\[|\\\]|\$\$|\\begin\{")
 NOISE = {  # what a reader should never meet in a rendered page
     "a progress bar": re.compile(r"\d+%\|[^\n|]{0,80}\|\s*\d+/\d+|\d+(\.\d+)?\s?(it/s|s/it)\]"),
     "a Python warning": re.compile(r"\b\w*Warning: |warnings\.warn\("),
-    "a local path": re.compile(r"(/home/|/root/|/work/|/tmp/|\.venv/|site-packages/)"),
+    "a local path": re.compile(r"(/home/|/root/|/work/|/tmp/|\.venv/|site-packages/|\.tmp-)"),
+    "the issue tracker's wording": re.compile(r"\b[Ii]ssues? \d+\b"),
 }
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium not installed: apt-get install chromium")
 

@@ -125,7 +125,7 @@ def rejudge_committed(root: Path | None = None) -> Path:
     prov.update(data_kind="real", scale=scale, rejudged={
         "on": time.strftime("%Y-%m-%d"), "code": git_commit(),
         "note": "claims re-judged under the claims framework (kinds, paper-value sources, evidence with CI and "
-                "power, the inconclusive rule; issue 15) by attrprior.papers.nb01_unsupervised_priors.rejudge. "
+                "power, the inconclusive rule) by attrprior.papers.nb01_unsupervised_priors.rejudge. "
                 "Every statistic comes from the committed runs.csv of this run; no model was retrained, and the "
                 "provenance above is the original run's.",
         "verdicts_before": before, "grid": grid,

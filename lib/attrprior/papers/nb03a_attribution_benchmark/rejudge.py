@@ -54,7 +54,7 @@ def rejudge(folder: Path, when: str | None = None) -> Path:
         or {c["id"]: c["verdict"] for c in old["claims"]},
         "note": (f"claims re-judged under the claims framework (kinds, sources, Evidence, inconclusive rule) from "
                  f"the committed {SCORES_FILE}, whose scores are unchanged; every statistic is recomputed from them, "
-                 "and 'EG ranks first' is judged by the sharper paired rule of issue 19"),
+                 "and 'EG ranks first' is judged by the sharper paired rule (against each metric's runner-up, paired over seeds)"),
     }
     provenance = {**prov, "paper": C.PAPER, "data_kind": recorder.data_kind, "scale": recorder.scale,
                   "rejudged": rejudged}
