@@ -130,12 +130,21 @@ def download_dataset(name: str, root: Path | None = None, timeout: float = DOWNL
                 arg = {split_kw: split} if split_kw == "split" else {split_kw: split == "train"}
                 out[split] = cls(str(root), download=True, **arg)
     except (URLError, OSError, RuntimeError, TimeoutError) as err:
+        shown = _relative(root)  # the message reaches the rendered book: no machine-specific path
         raise DataUnavailableError(
-            f"could not download {cls_name} into {root} ({type(err).__name__}: {err}). "
+            f"could not download {cls_name} into {shown} ({type(err).__name__}: {err}). "
             "This machine is probably offline: download it on a connected machine with "
-            f"attrprior.core.data.download_dataset('{key}', root) and copy {root} here."
+            f"attrprior.core.data.download_dataset('{key}', root) and copy it to {shown} here."
         ) from None
     return out
+
+
+def _relative(path: Path) -> str:
+    """``path`` relative to the repository when it lies inside it, else as given."""
+    try:
+        return str(Path(path).resolve().relative_to(repo_root().resolve()))
+    except ValueError:
+        return str(path)
 
 
 def _to_tensor(images: Any, size: int):
