@@ -60,3 +60,13 @@ def test_image_grid_fits_the_column():
         assert fig.get_figwidth() <= MAX_WIDTH + 1e-9
     finally:
         plt.close(fig)
+
+
+def test_row_starts_are_the_first_panel_of_each_row():
+    from attrprior.core.plotting.layout import row_starts
+
+    fig, axes = panel_grid(7, 2.45, 2.0)  # three per row
+    try:
+        assert row_starts(axes) == [axes[0], axes[3], axes[6]]
+    finally:
+        plt.close(fig)

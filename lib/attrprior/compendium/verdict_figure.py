@@ -18,10 +18,12 @@ def verdict_matrix(runs: Sequence[ClaimsFile], paper: Sequence[ClaimsFile], path
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
 
+    from attrprior.core.plotting.layout import MAX_WIDTH
+
     names = sorted({n for n, _ in runs} | {n for n, _ in paper})
     width = max([len(p.get("claims", [])) for _, p in [*runs, *paper]] or [1])
-    # stacked, not side by side: the figure fits the book's text column (≈ 7.4 in at 100 dpi) unscaled
-    fig, axes = plt.subplots(2, 1, figsize=(7.4, 0.6 * len(names) + 2.2), sharex=True, layout="constrained")
+    # stacked, not side by side: the figure fits the book's text column unscaled
+    fig, axes = plt.subplots(2, 1, figsize=(MAX_WIDTH, 0.6 * len(names) + 2.2), sharex=True, layout="constrained")
     for ax, files, title in ((axes[0], runs, f"this book ({profile} profile)"),
                              (axes[1], paper, "committed paper-scale runs")):
         table = dict(files)

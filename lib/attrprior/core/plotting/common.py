@@ -72,7 +72,7 @@ def mean_se_lines(x: Sequence[float], series: Mapping[str, np.ndarray], ax=None,
 def forest_plot(rows: Mapping[str, object], ax=None, title: str = "", xlabel: str = "paired difference"):
     """One row per comparison: its mean paired difference with the 95 % CI (``Evidence.effect`` / ``.ci``), the
     p-value written beside it; a missing comparison (fewer than two replicates) is left empty."""
-    ax = ax or plt.subplots(figsize=(7.4, 0.5 * len(rows) + 1.2), layout="constrained")[1]
+    ax = ax or plt.subplots(figsize=(MAX_WIDTH, 0.5 * len(rows) + 1.2), layout="constrained")[1]
     for i, (label, ev) in enumerate(rows.items()):
         if ev is None:
             continue

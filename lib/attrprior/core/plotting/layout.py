@@ -8,7 +8,7 @@ capped (:func:`fit_width`).
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Sequence
 
 import matplotlib.pyplot as plt
 
@@ -44,4 +44,9 @@ def panel_grid(n: int, panel_width: float, panel_height: float, max_width: float
     return fig, cells[:n]
 
 
-__all__ = ["MAX_WIDTH", "fit_width", "panel_grid"]
+def row_starts(axes: Sequence) -> list:
+    """The panels of :func:`panel_grid` (or any subplots) that begin a row: where a shared y label goes."""
+    return [ax for ax in axes if ax.get_subplotspec().is_first_col()]
+
+
+__all__ = ["MAX_WIDTH", "fit_width", "panel_grid", "row_starts"]

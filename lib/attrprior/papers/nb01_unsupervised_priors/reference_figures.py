@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from attrprior.core.plotting.layout import panel_grid
+from attrprior.core.plotting.layout import MAX_WIDTH, panel_grid
 
 from .figures import LABELS, SHORT_NAMES
 from .reference_claims import METRIC_TOLERANCE, vs_baseline
@@ -56,7 +56,7 @@ def lambda_boxplots(frame: pd.DataFrame, prior: str, metrics: Sequence[str], ref
 
 def failure_bars(frame: pd.DataFrame, priors: Sequence[str] = ("entropy", "pearson"), mode: str = "mu_only"):
     """Failed runs (diverged, or saliency collapsed onto one latent) out of those trained, per prior and λ."""
-    fig, ax = plt.subplots(figsize=(7.4, 3.2))
+    fig, ax = plt.subplots(figsize=(MAX_WIDTH, 3.2))
     labels, failed, trained, colors = ["λ=0"], [], [], [PRIOR_COLORS["vae"]]
     f0 = failures(frame, None)
     failed.append(f0[0]), trained.append(f0[1])
@@ -103,7 +103,7 @@ def metric_agreement(table: pd.DataFrame):
 def tv_audit_plot(audit: pd.DataFrame, ours: pd.DataFrame | None = None):
     """The authors' TV models: raw TV, scale-free TV and RMS(μ) as % change from their λ = 0 baselines, over λ; our
     μ-only runs' mean changes beside them where we have the λ."""
-    fig, ax = plt.subplots(figsize=(7.4, 3.6))
+    fig, ax = plt.subplots(figsize=(MAX_WIDTH, 3.6))
     lam = audit.lam.replace(0, np.nan)
     for m, style in (("tv", "o-"), ("tv_rel", "s-"), ("mu_rms", "^-")):
         ax.plot(lam, audit[f"{m} vs baseline %"], style, label=f"authors: {LABELS[m]}")

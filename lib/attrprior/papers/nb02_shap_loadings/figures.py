@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from attrprior.core.plotting.common import mean_se_lines
-from attrprior.core.plotting.layout import fit_width, panel_grid
+from attrprior.core.plotting.layout import MAX_WIDTH, fit_width, panel_grid, row_starts
 
 
 def _suptitle(fig, caption: str) -> None:
@@ -23,7 +23,7 @@ def poster_histograms(rows: Sequence[tuple[str, np.ndarray, np.ndarray]], on: in
                       caption: str = "", bins: int = 30):
     """The poster's Fig. 4: per row (label, attributions of feature ``on``, of feature ``off``) two
     histograms on a shared x axis, so a wider distribution is visibly wider."""
-    fig, axes = plt.subplots(len(rows), 2, figsize=(7.4, 2.2 * len(rows) + 0.6), squeeze=False, sharey="row")
+    fig, axes = plt.subplots(len(rows), 2, figsize=(MAX_WIDTH, 2.2 * len(rows) + 0.6), squeeze=False, sharey="row")
     for r, (label, v_on, v_off) in enumerate(rows):
         lim = float(max(np.abs(v_on).max(), np.abs(v_off).max(), 1e-12)) * 1.05
         edges = np.linspace(-lim, lim, bins + 1)
@@ -63,7 +63,7 @@ def auroc_bars(scores: pd.DataFrame, methods: Sequence[str], labels: Mapping[str
                metric: str = "auroc", threshold: float | None = None, caption: str = "", ax=None):
     """Grouped bars: mean ``metric`` per factor and method over seeds, ±1 SE, seeds as dots."""
     labels = labels or {}
-    ax = ax or plt.subplots(figsize=(7.4, 3.4))[1]
+    ax = ax or plt.subplots(figsize=(MAX_WIDTH, 3.4))[1]
     factors = sorted(scores["factor"].unique())
     width = 0.8 / len(methods)
     for i, method in enumerate(methods):
@@ -115,7 +115,7 @@ def agreement_scatter(imp_a: np.ndarray, imp_b: np.ndarray, rho: np.ndarray, nam
         ax.set_yscale("log")
         ax.set_title(f"latent {j}: ρ = {rho[j]:.3f}", fontsize=8, wrap=True)
         ax.set_xlabel(name_a, fontsize=7)
-    for ax in axes[::max(1, int(7.4 // 2.4))]:
+    for ax in row_starts(axes):
         ax.set_ylabel(name_b, fontsize=7)
     _suptitle(fig, caption)
     fig.tight_layout()

@@ -51,11 +51,11 @@ def eg_convergence(model: torch.nn.Module, X: np.ndarray, counts: Sequence[int] 
 
     ref = eg(reference_draws)
     scale = float(np.abs(ref).mean())
-    rows = []
+    records = []
     for n in counts:
         mad = float(np.abs(eg(n) - ref).mean())
-        rows.append({"draws": n, "mad": mad, "rel_error": mad / scale if scale > 0 else np.nan})
-    return pd.DataFrame(rows)
+        records.append({"draws": n, "mad": mad, "rel_error": mad / scale if scale > 0 else np.nan})
+    return pd.DataFrame(records)
 
 
 def convergence_runs(data: BenchmarkData, seeds: Sequence[int], settings: BenchmarkSettings = BenchmarkSettings(),
@@ -111,7 +111,7 @@ def convergence_claim(curve: pd.DataFrame) -> dict[str, Any]:
 def convergence_figure(curve: pd.DataFrame, title: str = ""):
     """Relative error against draws (log–log): one thin line per seed, their mean, and the Monte-Carlo 1/√n slope."""
     fig, ax = plt.subplots(figsize=(6.0, 3.6), layout="constrained")
-    for seed, rows in curve.groupby("seed"):
+    for _, rows in curve.groupby("seed"):
         ax.plot(rows.draws, rows.rel_error, color="tab:red", alpha=0.35, lw=0.8)
     mean = curve.groupby("draws")["rel_error"].mean()
     ax.plot(mean.index, mean.values, "o-", color="tab:red", label="EG, mean over seeds")

@@ -7,7 +7,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from attrprior.core.plotting.layout import MAX_WIDTH, panel_grid
+from attrprior.core.plotting.layout import MAX_WIDTH, panel_grid, row_starts
 
 METHOD_COLORS = {"expected_gradients": "tab:red", "integrated_gradients": "tab:blue", "gradients": "tab:green",
                  "random": "tab:gray"}
@@ -19,7 +19,6 @@ def metric_curves(curves: Mapping[tuple, tuple[np.ndarray, np.ndarray]], key: st
     """One panel per metric: the oriented curve vs the fraction of features, mean over seeds ± SE per method.
     ``curves`` maps ``(key, seed, method, code)`` to ``(counts, values)``."""
     fig, axes = panel_grid(len(codes), 2.45, 2.5, layout="constrained")
-    per_row = int(MAX_WIDTH // 2.45)
     for ax, code in zip(axes, codes):
         for method in methods:
             runs = [v for (k, _, m, c), v in curves.items() if k == key and m == method and c == code]
@@ -35,7 +34,7 @@ def metric_curves(curves: Mapping[tuple, tuple[np.ndarray, np.ndarray]], key: st
             ax.fill_between(frac, mean - se, mean + se, color=METHOD_COLORS.get(method), alpha=0.2)
         ax.set_title((titles or {}).get(code, code), fontsize=9, wrap=True)
         ax.set_xlabel("fraction of features kept / removed")
-    for ax in axes[::per_row]:
+    for ax in row_starts(axes):
         ax.set_ylabel("metric (larger = better)")
     axes[-1].legend(fontsize=7)
     fig.suptitle(suptitle, fontsize=10, wrap=True)

@@ -37,7 +37,7 @@ def l1_gradients_poor(auc: Evidence | None, gini: Evidence | None) -> tuple[str,
         return "inconclusive", "Inconclusive: fewer than two replicates, no paired test is possible.", None
     verdicts = {name: better(ev) for name, ev in (("ROC-AUC", auc), ("sparsity", gini))}
     held = [n for n, (v, _) in verdicts.items() if v == "reproduced"]
-    weaker = auc if (auc.p_value or 1.0) >= (gini.p_value or 1.0) else gini
+    weaker = max((auc, gini), key=lambda ev: 1.0 if ev.p_value is None else ev.p_value)  # p = 0.0 is not "none"
     facts = f"Gini EG − L1 gradients: ROC-AUC {_d(auc)}; Gini {_d(gini)}"
     if len(held) == 2:
         return "reproduced", facts, weaker
@@ -78,18 +78,28 @@ def gini_gradients_sparser_not_better(sparser: Evidence | None, vs_baselines: Ma
                                  f"says nothing ({shown})"), sparser
 
 
-def gradient_claims(best: pd.DataFrame, auc_ev: Mapping[str, Evidence], gini_ev: Mapping[str, Evidence],
-                    labels: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
-    """The two claims' recorder arguments (the notebook adds ``seeds``), from the selected models ``best`` and the
-    Gini EG comparisons already made for the ROC-AUC and sparsity claims (``auc_ev``, ``gini_ev``)."""
+def gradient_comparisons(best: pd.DataFrame) -> tuple[Evidence | None, dict[str, Evidence | None]]:
+    """The paired evidence of the Gini-on-gradients claim: sparser than the unregularised model (Gini), and
+    against each weight-penalty baseline (test ROC-AUC), from the selected models ``best``."""
     wide_auc = best.pivot(index="replicate", columns="model", values="test_auc")
     wide_gini = best.pivot(index="replicate", columns="model", values="gini")
-    v1, r1, e1 = l1_gradients_poor(auc_ev.get("l1_grad"), gini_ev.get("l1_grad"))
     sparser = paired_evidence(wide_gini["gini_grad"], wide_gini["unregularized"], unit="Gini difference",
                               test="two-sided paired t-test by replicate, gini_grad − unregularized")
     vs = {m: paired_evidence(wide_auc["gini_grad"], wide_auc[m], unit="test ROC-AUC difference",
                              test=f"two-sided paired t-test by replicate, gini_grad − {m}")
           for m in WEIGHT_BASELINES if m in wide_auc}
+    return sparser, vs
+
+
+def gradient_claims(best: pd.DataFrame, auc_ev: Mapping[str, Evidence], gini_ev: Mapping[str, Evidence],
+                    labels: Mapping[str, str] | None = None,
+                    comparisons: tuple[Evidence | None, dict[str, Evidence | None]] | None = None
+                    ) -> list[dict[str, Any]]:
+    """The two claims' recorder arguments (the notebook adds ``seeds``), from the selected models ``best``, the
+    Gini EG comparisons already made for the ROC-AUC and sparsity claims (``auc_ev``, ``gini_ev``) and
+    :func:`gradient_comparisons` (computed here when not given)."""
+    v1, r1, e1 = l1_gradients_poor(auc_ev.get("l1_grad"), gini_ev.get("l1_grad"))
+    sparser, vs = comparisons if comparisons is not None else gradient_comparisons(best)
     seen = any(detected(auc_ev.get(m)) for m in WEIGHT_BASELINES)
     v2, r2, e2 = gini_gradients_sparser_not_better(sparser, vs, seen, labels)
     source = paper_text("§2.5")
@@ -107,4 +117,5 @@ def gradient_claims(best: pd.DataFrame, auc_ev: Mapping[str, Evidence], gini_ev:
     ]
 
 
-__all__ = ["WEIGHT_BASELINES", "gini_gradients_sparser_not_better", "gradient_claims", "l1_gradients_poor"]
+__all__ = ["WEIGHT_BASELINES", "gini_gradients_sparser_not_better", "gradient_claims", "gradient_comparisons",
+           "l1_gradients_poor"]

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from attrprior.core.plotting.common import boxplot_by_group, mean_se_lines
-from attrprior.core.plotting.layout import MAX_WIDTH, panel_grid
+from attrprior.core.plotting.layout import MAX_WIDTH, panel_grid, row_starts
 
 
 def caption(fig, text: str, width: int = 100, fontsize: int = 8) -> None:
@@ -101,7 +101,7 @@ def pdp_grid(grids: Mapping[str, np.ndarray], curves: Mapping[str, Mapping[str, 
             ax.plot(grids[name], per_feature[name], label=label)
         ax.set_title(name, fontsize=9, wrap=True)
         ax.set_xlabel("meta-feature (standardised)", fontsize=7)
-    for ax in axes[::int(MAX_WIDTH // 2.45)]:
+    for ax in row_starts(axes):
         ax.set_ylabel("mean g(M)")
     axes[-1].legend(fontsize=7)
     caption(fig, title)
