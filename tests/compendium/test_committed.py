@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from attrprior.compendium.claims import ClaimError
-from attrprior.compendium.committed import committed_digest, load_committed
+from attrprior.compendium.committed import committed_digest, describe_committed, load_committed
 
 PROV = {"notebook": "nbx", "profile": "paper", "device": "cpu (2 cores, 1 torch threads)", "wall_time_s": 3600,
         "git_commit": "0123456789abcdef", "finished": "2026-11-25T17:00:00+0000",
@@ -71,3 +71,13 @@ def test_corrupt_claims_file_is_refused(tmp_path):
     (folder / "claims.json").write_text("{not json")
     with pytest.raises(ClaimError, match="cannot read claims file"):
         load_committed("nbx", tmp_path)
+
+
+def test_describe_committed(tmp_path):
+    run, text = describe_committed("nbx", "default", root=tmp_path)
+    assert run is None and "make run NB=nbx PROFILE=paper" in text
+    write(tmp_path, prov={**PROV, "rejudged": {"on": "2026-12-01", "statistics": "t over seeds"}})
+    run, text = describe_committed("nbx", "default", {"seeds": [0, 1], "epochs": 50, "prior_batch": 0}, tmp_path)
+    assert run is not None and "prior_batch=60" in text and "re-judged 2026-12-01" in text
+    run, text = describe_committed("nbx", "paper", root=tmp_path)
+    assert run is not None and "itself at the paper profile" in text

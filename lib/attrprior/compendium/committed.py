@@ -115,4 +115,25 @@ def load_committed(notebook: str, root: Path | None = None) -> CommittedRun | No
     return CommittedRun(notebook, folder, prov, list(payload["claims"]))
 
 
-__all__ = ["CommittedRun", "committed_digest", "committed_dir", "load_committed"]
+def describe_committed(notebook: str, profile: str, paper_profile: Mapping[str, Any] | None = None,
+                       root: Path | None = None) -> tuple[CommittedRun | None, str]:
+    """The committed paper-profile run of ``notebook`` and what a chapter should say about it.
+
+    ``profile`` is the profile of the run being shown: a paper-profile run is told that its own claims are the
+    paper-scale ones. The text names the scale (device, wall time, commit, departures from ``paper_profile``)
+    and any re-judging."""
+    run = load_committed(notebook, root)
+    if profile == "paper":
+        return run, "This run is itself at the paper profile: its claims below are the paper-scale ones."
+    if run is None:
+        return None, (f"No paper-profile run of this notebook is committed yet: `make run NB={notebook} "
+                      f"PROFILE=paper`, then copy its claims.json, meta.json and CSV tables to "
+                      f"results/paper/{notebook}/.")
+    lines = [run.scale(paper_profile)]
+    note = run.provenance.get("rejudged")
+    if note:
+        lines.append(f"re-judged {note.get('on', '')} from the committed tables ({note.get('statistics', '')})".strip())
+    return run, "\n".join(lines)
+
+
+__all__ = ["CommittedRun", "committed_digest", "committed_dir", "describe_committed", "load_committed"]
