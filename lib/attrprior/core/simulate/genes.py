@@ -27,7 +27,8 @@ Generative model (everything drawn from one ``numpy.random.default_rng(seed)``):
 5. *Effects*: β = driver ⊙ z with z = (I + γL)⁻¹ ε, ε ~ N(``effect_mean``, 1): a field that is smooth
    along the gene graph (neighbouring genes get similar effects), non-zero on drivers only.
 6. *Response*: each patient is tested on a random ``drug_coverage`` fraction of drugs;
-   y_pd = c_d + a_d · h_p + noise, with h_p = x_p·β scaled to unit variance, drug offsets
+   y_pd = c_d + a_d · h_p + noise, with h_p = φ(x_p)·β scaled to unit variance, where
+   φ(x) = (1 − w)·x + w·(x² − 1)/√2 (w = ``nonlinearity``: 0 linear, 1 purely quadratic), drug offsets
    c_d ~ N(0, 1) and drug gains a_d ~ N(1, ``drug_gain_sd``) (so drug × expression interact);
    the noise variance is set so that the noiseless signal explains ``signal_r2`` of the variance.
 
@@ -304,7 +305,7 @@ def simulate_drug_response(*, n_genes: int = 300, n_patients: int = 200, n_drugs
                            meta_strength: float = 1.0, pathway_strength: float = 5.0,
                            meta_weights: Sequence[float] = DEFAULT_META_WEIGHTS, module_strength: float = 0.6,
                            effect_smoothness: float = 1.0, effect_mean: float = 0.5, drug_gain_sd: float = 0.5,
-                           signal_r2: float = 0.5, graph_k: int = 5, min_set_size: int = 5,
+                           signal_r2: float = 0.5, nonlinearity: float = 0.0, graph_k: int = 5, min_set_size: int = 5,
                            max_set_size: int = 300, seed: int = 0, merge=None,
                            gene_sets: Mapping[str, Sequence[str]] | None = None) -> DrugResponseStandIn:
     """Simulate the stand-in (see the module docstring for the generative model). ``merge`` (MERGE
@@ -314,7 +315,7 @@ def simulate_drug_response(*, n_genes: int = 300, n_patients: int = 200, n_drugs
         "0 < drug_coverage <= 1": 0 < drug_coverage <= 1, "0 < driver_fraction < 1": 0 < driver_fraction < 1,
         "n_active_pathways >= 1": n_active_pathways >= 1, "0 <= module_strength < 1": 0 <= module_strength < 1,
         "0 < signal_r2 <= 1": 0 < signal_r2 <= 1, "effect_smoothness >= 0": effect_smoothness >= 0,
-        "drug_gain_sd >= 0": drug_gain_sd >= 0,
+        "drug_gain_sd >= 0": drug_gain_sd >= 0, "0 <= nonlinearity <= 1": 0 <= nonlinearity <= 1,
     }
     bad = [k for k, ok in checks.items() if not ok]
     if bad:
@@ -354,7 +355,7 @@ def simulate_drug_response(*, n_genes: int = 300, n_patients: int = 200, n_drugs
     # effects: smooth along the graph, non-zero on drivers
     z = smooth_field(adjacency, rng, effect_smoothness, effect_mean)
     effects = np.where(drivers, z, 0.0)
-    h = x @ effects
+    h = ((1 - nonlinearity) * x + nonlinearity * (x**2 - 1) / np.sqrt(2)) @ effects if nonlinearity else x @ effects
     scale = h.std()
     effects, h = (effects / scale, h / scale) if scale > 0 else (effects, h)
 
@@ -372,7 +373,8 @@ def simulate_drug_response(*, n_genes: int = 300, n_patients: int = 200, n_drugs
                   driver_fraction=driver_fraction, n_active_pathways=n_active_pathways, meta_strength=meta_strength,
                   pathway_strength=pathway_strength, meta_weights=list(meta_weights),
                   module_strength=module_strength, effect_smoothness=effect_smoothness, effect_mean=effect_mean,
-                  drug_gain_sd=drug_gain_sd, signal_r2=signal_r2, graph_k=graph_k, min_set_size=min_set_size,
+                  drug_gain_sd=drug_gain_sd, signal_r2=signal_r2, nonlinearity=nonlinearity, graph_k=graph_k,
+                  min_set_size=min_set_size,
                   max_set_size=max_set_size, seed=seed, noise_sd=float(noise_sd))
     return DrugResponseStandIn(
         expression=x.astype(np.float32), patient=patient.astype(np.int64), drug=drug.astype(np.int64),
