@@ -10,14 +10,13 @@ import pandas as pd
 from .layout import MAX_WIDTH
 
 
-def regime_figure(rows: pd.DataFrame, coherence_order: Sequence[str], *, gain: str = "gain",
-                  detected: Sequence[str] = (), default: str = "", ylabel: str = "gain over the MLP",
-                  title: str = ""):
-    """Left: mean gain ± 95 % CI per regime (x: coherence level, one colour per non-linearity w; filled = the
+def regime_figure(rows: pd.DataFrame, level_order: Sequence[str], *, axis: str, measured: str, measured_label: str,
+                  gain: str = "gain", detected: Sequence[str] = (), default: str = "",
+                  ylabel: str = "gain over the MLP", title: str = ""):
+    """Left: mean gain ± 95 % CI per regime (x: the ``axis`` level, one colour per non-linearity w; filled = the
     gain is significant at the sweep's Bonferroni level; ringed = the default stand-in's regime). Right: every
-    retraining at its measured coordinates (effect smoothness on the graph, linear share of the signal),
-    coloured by its gain. ``rows`` has columns setting, coherence, nonlinearity, effect_smoothness,
-    linear_share and ``gain``."""
+    retraining at its measured coordinates (``measured`` against the linear share of the signal), coloured by its
+    gain. ``rows`` has columns setting, level, nonlinearity, linear_share, ``measured`` and ``gain``."""
     from scipy import stats
 
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(MAX_WIDTH, 3.4), layout="constrained",
@@ -26,8 +25,8 @@ def regime_figure(rows: pd.DataFrame, coherence_order: Sequence[str], *, gain: s
     width = 0.7 / max(len(ws), 1)
     for j, w in enumerate(ws):
         colour = plt.cm.viridis(j / max(len(ws) - 1, 1))
-        for i, level in enumerate(coherence_order):
-            sub = rows[(rows["coherence"] == level) & (rows["nonlinearity"] == w)]
+        for i, level in enumerate(level_order):
+            sub = rows[(rows["level"] == level) & (rows["nonlinearity"] == w)]
             if sub.empty:
                 continue
             g = sub[gain].to_numpy(float)
@@ -39,15 +38,15 @@ def regime_figure(rows: pd.DataFrame, coherence_order: Sequence[str], *, gain: s
             if label == default:
                 ax.scatter([x], [g.mean()], s=220, facecolors="none", edgecolors="k", lw=1.2, zorder=4)
     ax.axhline(0, color="0.4", lw=0.8)
-    ax.set_xticks(range(len(coherence_order)), [f"{c}\ncoherence" for c in coherence_order], fontsize=8)
+    ax.set_xticks(range(len(level_order)), [f"{c}\n{axis}" for c in level_order], fontsize=8)
     ax.set_ylabel(ylabel)
     ax.legend(fontsize=7, title="non-linearity", title_fontsize=7)
     ax.set_title("mean ± 95 % CI; filled: significant; ringed: default stand-in", fontsize=8, wrap=True)
     lim = float(np.nanmax(np.abs(rows[gain]))) or 1.0
-    sc = ax2.scatter(rows["effect_smoothness"], rows["linear_share"], c=rows[gain], cmap="coolwarm_r",
+    sc = ax2.scatter(rows[measured], rows["linear_share"], c=rows[gain], cmap="coolwarm_r",
                      vmin=-lim, vmax=lim, s=18, edgecolors=np.where(rows["setting"] == default, "k", "none"))
     fig.colorbar(sc, ax=ax2, label=ylabel, shrink=0.85)
-    ax2.set_xlabel("measured smoothness of the true effects\non the gene graph (0 = as on a random graph)")
+    ax2.set_xlabel(measured_label)
     ax2.set_ylabel("linear share of the signal")
     ax2.set_ylim(-0.05, 1.05)
     ax2.set_title("each retraining (black edge: default stand-in)", fontsize=8, wrap=True)

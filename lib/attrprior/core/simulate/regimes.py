@@ -6,6 +6,9 @@ stand-in can say which regime it describes.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Sequence
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -48,4 +51,40 @@ def regime(data: DrugResponseStandIn) -> dict[str, float]:
             "linear_share": linear_share(data)}
 
 
-__all__ = ["field_smoothness", "linear_share", "regime"]
+
+
+@dataclass(frozen=True)
+class Regime:
+    """One regime of a positive-control sweep: a ``level`` of the structure the method needs (named by ``axis``:
+    coherence on the graph, informativeness of meta-features …) and a non-linearity w of the response."""
+
+    axis: str
+    level: str
+    nonlinearity: float
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.nonlinearity <= 1.0:
+            raise ValueError(f"nonlinearity must lie in [0, 1], got {self.nonlinearity}")
+
+    @property
+    def label(self) -> str:
+        return f"{self.level} {self.axis}, w = {self.nonlinearity:g}"
+
+    def is_default(self) -> bool:
+        return self.level == "default" and self.nonlinearity == 0.0
+
+
+def regime_grid(axis: str, levels: Sequence[str], nonlinearity: Sequence[float],
+                known: Sequence[str] | None = None) -> list[Regime]:
+    """Every (level, w) combination, the default stand-in's (level "default", w = 0) first and always included.
+    ``known`` lists the valid levels; anything else raises."""
+    bad = [lv for lv in levels if known is not None and lv not in known]
+    if bad:
+        raise ValueError(f"unknown {axis} levels {bad}; choose from {list(known or [])}")
+    out = [Regime(axis, lv, float(w)) for w in nonlinearity for lv in levels]
+    if not any(r.is_default() for r in out):
+        out.insert(0, Regime(axis, "default", 0.0))
+    return out
+
+
+__all__ = ["Regime", "field_smoothness", "linear_share", "regime", "regime_grid"]

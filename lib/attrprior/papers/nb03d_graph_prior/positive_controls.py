@@ -8,14 +8,14 @@ for every retraining. A setting where the prior wins is a positive control: it s
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any, Mapping, Sequence
 
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from attrprior.core.simulate.genes import simulate_drug_response
-from attrprior.core.simulate.regimes import regime
+from attrprior.core.simulate.regimes import Regime, regime, regime_grid
 
 from .experiment import TrainConfig, prepare, test_r2, train_neural
 
@@ -24,52 +24,28 @@ COHERENCE: dict[str, tuple[float, float]] = {"none": (0.0, 0.0), "default": (1.0
 PAIR = ("MLP", "Graph prior (EG)")
 
 
-@dataclass(frozen=True)
-class Setting:
-    """One regime of the sweep: a coherence level and a non-linearity w of the response (0 = linear)."""
-
-    coherence: str
-    nonlinearity: float
-
-    def __post_init__(self) -> None:
-        if self.coherence not in COHERENCE:
-            raise ValueError(f"coherence must be one of {sorted(COHERENCE)}, got {self.coherence!r}")
-        if not 0.0 <= self.nonlinearity <= 1.0:
-            raise ValueError(f"nonlinearity must lie in [0, 1], got {self.nonlinearity}")
-
-    @property
-    def label(self) -> str:
-        return f"{self.coherence} coherence, w = {self.nonlinearity:g}"
-
-    def is_default(self) -> bool:
-        return self.coherence == "default" and self.nonlinearity == 0.0
+def settings(coherence: Sequence[str], nonlinearity: Sequence[float]) -> list[Regime]:
+    """Every (coherence, w) regime, the default stand-in's included whether asked or not."""
+    return regime_grid("coherence", coherence, nonlinearity, known=tuple(COHERENCE))
 
 
-def settings(coherence: Sequence[str], nonlinearity: Sequence[float]) -> list[Setting]:
-    """Every combination, the default stand-in's (default coherence, w = 0) included whether asked or not."""
-    out = [Setting(c, float(w)) for w in nonlinearity for c in coherence]
-    if not any(s.is_default() for s in out):
-        out.insert(0, Setting("default", 0.0))
-    return out
-
-
-def _job(task: tuple[Setting, int], shared: Mapping[str, Any]) -> dict[str, Any]:
+def _job(task: tuple[Regime, int], shared: Mapping[str, Any]) -> dict[str, Any]:
     """One retraining: a fresh stand-in (data seed = ``base_seed + r``), the MLP and the graph-prior fine-tune."""
     setting, r = task
-    smooth, strength = COHERENCE[setting.coherence]
+    smooth, strength = COHERENCE[setting.level]
     data = simulate_drug_response(**shared["sim"], effect_smoothness=smooth, pathway_strength=strength,
                                   nonlinearity=setting.nonlinearity, seed=shared["base_seed"] + r)
     with threadpool_limits(limits=1, user_api="blas"):
         prep = prepare(data, split_seed=r, device=shared["cfg"].device)
         models, nus = train_neural(prep, shared["cfg"], seed=r, models=PAIR)
         scores = {name: test_r2(models[name], prep) for name in PAIR}
-    return {"coherence": setting.coherence, "nonlinearity": setting.nonlinearity, "setting": setting.label,
+    return {"level": setting.level, "nonlinearity": setting.nonlinearity, "setting": setting.label,
             "default": setting.is_default(), "retraining": r, "r2_mlp": scores["MLP"],
             "r2_prior": scores["Graph prior (EG)"], "gain": scores["Graph prior (EG)"] - scores["MLP"],
             "nu_ratio": nus["Graph prior (EG)"]["ratio"], **regime(data)}
 
 
-def run_positive_controls(sim: Mapping[str, Any], cfg: TrainConfig, grid: Sequence[Setting], retrainings: int,
+def run_positive_controls(sim: Mapping[str, Any], cfg: TrainConfig, grid: Sequence[Regime], retrainings: int,
                           base_seed: int = 0, workers: int = 1, store_dir=None, progress: bool = True) -> pd.DataFrame:
     """One row per (setting, retraining): test R² of both models, the gain, the chosen ν ratio and the measured
     regime (effect smoothness on the graph, linear share of the signal). ``sim`` holds the stand-in's size
@@ -82,8 +58,8 @@ def run_positive_controls(sim: Mapping[str, Any], cfg: TrainConfig, grid: Sequen
     shared = {"sim": dict(sim), "cfg": replace(cfg), "base_seed": int(base_seed)}
     rows = run_jobs(_job, tasks, workers, shared, desc="positive controls", progress=progress,
                     describe=lambda t: f"{t[0].label}, retraining {t[1]}", store_dir=store_dir,
-                    job_key=lambda t: {"coherence": t[0].coherence, "nonlinearity": t[0].nonlinearity, "r": t[1]})
+                    job_key=lambda t: {"coherence": t[0].level, "nonlinearity": t[0].nonlinearity, "r": t[1]})
     return pd.DataFrame(rows)
 
 
-__all__ = ["COHERENCE", "PAIR", "Setting", "run_positive_controls", "settings"]
+__all__ = ["COHERENCE", "PAIR", "run_positive_controls", "settings"]

@@ -52,6 +52,12 @@ SPEC = NotebookSpec(
         Param("fdr", float, "Benjamini-Hochberg adjusted p below which a pathway is significant", low=0.0,
               high=1.0),
         Param("pdp_points", int, "grid points of each partial dependence plot", low=3, high=200),
+        Param("pc_informativeness", str, "positive-control sweep: how informative the meta-features are about the "
+              "simulated drivers", choices=("none", "default", "strong"), many=True),
+        Param("pc_nonlinearity", float, "positive-control sweep: non-linearity w of the response (0 = linear)",
+              low=0.0, high=1.0, many=True),
+        Param("pc_retrainings", int, "positive-control sweep: fresh data sets (and retrainings) per regime",
+              low=2, high=1000),
         Param("workers", int, "processes training data sets and splits side by side (results do not depend on it)",
               low=1, high=64),
     ),
@@ -63,7 +69,8 @@ SPEC = NotebookSpec(
             "drug_genes": 60, "drug_patients": 80, "drug_splits": 2, "drug_hidden": [64, 32], "prior_hidden": [5, 3],
             "drug_max_epochs": 6, "drug_patience": 3, "drug_lr": 1e-4, "drug_prior_lr": 1e-2, "merge_lr": 1e-2,
             "drug_lam": [10.0], "drug_l1": [1e-4], "drug_l2": [1e-3], "merge_lam": [1.0], "attr_samples": 4,
-            "top_k": 15, "fdr": 0.05, "pdp_points": 9, "workers": 1,
+            "top_k": 15, "fdr": 0.05, "pdp_points": 9, "pc_informativeness": ["default", "strong"],
+            "pc_nonlinearity": [0.0], "pc_retrainings": 2, "workers": 1,
         },
         "default": {
             "seed": 0, "moons_p": [50, 200, 500], "moons_datasets": 3, "moons_hidden": "code",
@@ -73,7 +80,8 @@ SPEC = NotebookSpec(
             "prior_hidden": [5, 3], "drug_max_epochs": 200, "drug_patience": 20, "drug_lr": 1e-4,
             "drug_prior_lr": 1e-2, "merge_lr": 1e-2, "drug_lam": [10.0], "drug_l1": [1e-4], "drug_l2": [1e-3],
             "merge_lam": [1.0], "attr_samples": 20, "top_k": 60, "fdr": 0.05, "pdp_points": 25,
-            "workers": 1,
+            "pc_informativeness": ["none", "default", "strong"], "pc_nonlinearity": [0.0, 0.8], "pc_retrainings": 10,
+            "workers": 2,
         },
         "paper": {
             "seed": 0, "moons_p": _MOONS_PAPER_P, "moons_datasets": 5, "moons_hidden": "paper",
@@ -84,7 +92,8 @@ SPEC = NotebookSpec(
             "prior_hidden": [5, 3], "drug_max_epochs": 3000, "drug_patience": 50, "drug_lr": 1e-4,
             "drug_prior_lr": 1e-2, "merge_lr": 1e-2, "drug_lam": [1.0, 10.0, 100.0], "drug_l1": [1e-5, 1e-4, 1e-3],
             "drug_l2": [1e-4, 1e-3, 1e-2], "merge_lam": [0.1, 1.0, 10.0], "attr_samples": 100, "top_k": 200,
-            "fdr": 0.05, "pdp_points": 50, "workers": 2,
+            "fdr": 0.05, "pdp_points": 50, "pc_informativeness": ["none", "default", "strong"],
+            "pc_nonlinearity": [0.0, 0.5, 0.8], "pc_retrainings": 20, "workers": 2,
         },
     },
 )
