@@ -340,3 +340,23 @@ def test_moons_and_drug_response_on_two_workers_match_the_serial_run():
     for name, t in serial.priors.items():
         a, b = t.prior.state_dict(), parallel.priors[name].prior.state_dict()
         assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_enrichment_control_rankings():
+    from attrprior.papers.nb05_dapr.enrichment import control_rankings
+
+    raw = np.random.default_rng(0).random((30, 5))
+    prepared = prepare_meta(raw)
+    out = control_rankings(raw, prepared, (5, 3), seed=4)
+    np.testing.assert_array_equal(out["raw expression hubness"], raw[:, 1])
+    assert out["g untrained"].shape == (30,) and np.isfinite(out["g untrained"]).all()
+    np.testing.assert_array_equal(out["g untrained"], control_rankings(raw, prepared, (5, 3), seed=4)["g untrained"])
+    with pytest.raises(ValueError, match="one row per gene"):
+        control_rankings(raw[:10], prepared, (5, 3))
+
+
+def test_enrichment_beats_controls_outcomes():
+    assert dv.enrichment_beats_controls(5, {"hub": 2, "untrained": 0})[0] == "reproduced"
+    verdict, reason = dv.enrichment_beats_controls(5, {"hub": 6, "untrained": 0})
+    assert verdict == "partly reproduced" and "hub 6" in reason
+    assert dv.enrichment_beats_controls(0, {"hub": 0, "untrained": 0})[0] == "not reproduced"

@@ -79,6 +79,26 @@ def enrich_top_genes(genes: Sequence[str], scores: np.ndarray, k: int,
     return enrich(top_genes(genes, scores, k), gene_sets, background=genes)
 
 
+def control_rankings(meta_raw: np.ndarray, meta_prepared: np.ndarray, prior_hidden: Sequence[int],
+                     seed: int = 0) -> dict[str, np.ndarray]:
+    """Rankings a trained prior g must beat for its enrichment to mean anything: the raw MERGE *expression hub*
+    column (the meta-feature §5.1 finds g relies on most) and an *untrained* g of the same architecture on the same
+    prepared meta-features (initialised from ``seed``)."""
+    import torch
+
+    from attrprior.core.models.mlp import mlp
+
+    meta_raw, meta_prepared = np.asarray(meta_raw, float), np.asarray(meta_prepared, np.float32)
+    if meta_raw.ndim != 2 or meta_raw.shape[1] < 2 or meta_raw.shape[0] != meta_prepared.shape[0]:
+        raise ValueError(f"meta-features must be [genes, ≥ 2] with one row per gene; got {meta_raw.shape} and "
+                         f"{meta_prepared.shape}")
+    torch.manual_seed(seed)
+    g0 = mlp(meta_prepared.shape[1], tuple(prior_hidden), 1)
+    with torch.no_grad():
+        untrained = g0(torch.as_tensor(meta_prepared)).squeeze(-1).numpy()
+    return {"raw expression hubness": meta_raw[:, 1].copy(), "g untrained": untrained.astype(float)}
+
+
 def significant(table: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
     """Rows with Benjamini–Hochberg adjusted p < ``alpha``."""
     if len(table) == 0:

@@ -114,7 +114,7 @@ def enrichment_summary(tables: Mapping[str, pd.DataFrame], fdr: float, n_terms: 
     fig, (a1, a2) = plt.subplots(2, 1, figsize=(MAX_WIDTH, 7.0), gridspec_kw={"height_ratios": [1, 2.2]})
     labels = list(tables)
     counts = [int((t["Adjusted P-value"] < fdr).sum()) if len(t) else 0 for t in tables.values()]
-    a1.bar(labels, counts, color=["tab:red", "tab:grey", "tab:blue"][: len(labels)])
+    a1.bar(labels, counts, color=["tab:red", "tab:grey", "tab:blue", "tab:orange", "tab:purple"][: len(labels)])
     a1.set_ylabel(f"pathways with adj. p < {fdr:g}")
     a1.tick_params(axis="x", labelrotation=20)
     rows = []
