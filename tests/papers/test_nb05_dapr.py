@@ -360,3 +360,17 @@ def test_enrichment_beats_controls_outcomes():
     verdict, reason = dv.enrichment_beats_controls(5, {"hub": 6, "untrained": 0})
     assert verdict == "partly reproduced" and "hub 6" in reason
     assert dv.enrichment_beats_controls(0, {"hub": 0, "untrained": 0})[0] == "not reproduced"
+
+
+def test_pdp_shape_and_rule():
+    x = np.linspace(-2, 2, 25)
+    line, kink, flat = dv.pdp_shape(x, 0.3 * x), dv.pdp_shape(x, np.maximum(x, 0.5)), dv.pdp_shape(x, 0 * x + 1)
+    assert line["nonlinear_share"] == pytest.approx(0.0, abs=1e-12) and line["spearman"] == pytest.approx(1.0)
+    assert kink["nonlinear_share"] > 0.05 and kink["spearman"] > 0.5
+    assert flat == {"nonlinear_share": 0.0, "spearman": 0.0}
+    assert dv.pdp_nonlinear_rising(kink)[0] == "reproduced"
+    assert dv.pdp_nonlinear_rising(line)[0] == "partly reproduced"
+    assert dv.pdp_nonlinear_rising(dv.pdp_shape(x, -x ** 3))[0] == "not reproduced"
+    assert dv.pdp_nonlinear_rising(flat)[0] == "not reproduced"
+    with pytest.raises(ValueError, match="same length"):
+        dv.pdp_shape(x, x[:-1])

@@ -148,6 +148,39 @@ def enrichment(n_drivers: int, n_noise: int) -> Verdict:
     return "not reproduced", f"drivers {n_drivers} vs noise {n_noise} significant pathways"
 
 
+PDP_NONLINEAR = 0.05  # share of a PDP's variance a straight line must leave unexplained to count as non-linear
+PDP_RISING = 0.5      # Spearman ρ of the PDP with its grid for "increases … strongly associated"
+
+
+def pdp_shape(grid: Sequence[float], curve: Sequence[float]) -> dict[str, float]:
+    """Two numbers for a partial-dependence curve: ``nonlinear_share`` (1 − R² of a straight-line fit; 0 for a
+    line) and ``spearman`` (ρ of the curve with the grid; 1 for a rising curve). A flat curve has ρ = 0."""
+    from scipy import stats
+
+    x, y = np.asarray(grid, float), np.asarray(curve, float)
+    if x.shape != y.shape or len(x) < 3:
+        raise ValueError(f"pdp_shape needs grid and curve of the same length ≥ 3, got {x.shape} and {y.shape}")
+    if np.ptp(y) <= 1e-12 * max(1.0, np.abs(y).max()):
+        return {"nonlinear_share": 0.0, "spearman": 0.0}
+    fit = np.polyval(np.polyfit(x, y, 1), x)
+    share = float(((y - fit) ** 2).sum() / ((y - y.mean()) ** 2).sum())
+    return {"nonlinear_share": share, "spearman": float(stats.spearmanr(x, y).statistic)}
+
+
+def pdp_nonlinear_rising(shape: dict[str, float]) -> Verdict:
+    """§5.2: g "captures a non-linear relationship between hubness and predicted global importance … after an
+    initial buildup increases in hubness are strongly associated with a gene's relevance". *Reproduced* if the
+    curve rises (ρ ≥ :data:`PDP_RISING`) and is non-linear (non-linear share ≥ :data:`PDP_NONLINEAR`); *partly* if
+    it rises but is close to a straight line; *not reproduced* if it does not rise."""
+    rho, share = shape["spearman"], shape["nonlinear_share"]
+    if rho < PDP_RISING:
+        return "not reproduced", f"the curve does not rise with hubness (Spearman ρ = {rho:.2f} < {PDP_RISING})"
+    if share < PDP_NONLINEAR:
+        return "partly reproduced", (f"rises (ρ = {rho:.2f}) but a straight line leaves only {share:.1%} of its "
+                                     f"variance (< {PDP_NONLINEAR:.0%}): close to linear")
+    return "reproduced", ""
+
+
 def enrichment_beats_controls(n_trained: int, controls: dict[str, int]) -> Verdict:
     """Check "the trained prior's top genes are enriched in more pathways than those of every control ranking"
     (raw hubness, an untrained g): *reproduced* if it beats them all, *partly* if it beats some, else *not*."""
@@ -160,6 +193,7 @@ def enrichment_beats_controls(n_trained: int, controls: dict[str, int]) -> Verdi
                      "enrichment does not need a trained prior")
 
 
-__all__ = ["ON_PAR_MARGIN", "enrichment_beats_controls", "TABLE1_AML", "ahead", "best_of_all", "detected", "enrichment", "hubness_first",
+__all__ = ["ON_PAR_MARGIN", "PDP_NONLINEAR", "PDP_RISING", "enrichment_beats_controls", "pdp_nonlinear_rising",
+           "pdp_shape", "TABLE1_AML", "ahead", "best_of_all", "detected", "enrichment", "hubness_first",
            "moons_robust", "noise_control", "on_par", "paired_evidence", "paper_relative_change",
            "prior_ranks_informative"]
