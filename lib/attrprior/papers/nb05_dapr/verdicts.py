@@ -155,8 +155,6 @@ PDP_RISING = 0.5      # Spearman ρ of the PDP with its grid for "increases … 
 def pdp_shape(grid: Sequence[float], curve: Sequence[float]) -> dict[str, float]:
     """Two numbers for a partial-dependence curve: ``nonlinear_share`` (1 − R² of a straight-line fit; 0 for a
     line) and ``spearman`` (ρ of the curve with the grid; 1 for a rising curve). A flat curve has ρ = 0."""
-    from scipy import stats
-
     x, y = np.asarray(grid, float), np.asarray(curve, float)
     if x.shape != y.shape or len(x) < 3:
         raise ValueError(f"pdp_shape needs grid and curve of the same length ≥ 3, got {x.shape} and {y.shape}")
