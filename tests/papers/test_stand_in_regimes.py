@@ -95,3 +95,22 @@ def test_positive_control_and_regime_outcomes():
 def test_setting_evidence_names_missing_columns():
     with pytest.raises(KeyError, match="method"):
         setting_evidence(pd.DataFrame({"setting": ["a"], "base": [1.0]}), "method", "base")
+
+
+def _toy_job(task, shared):
+    regime, r = task
+    return {"setting": regime.label, "r": r, "value": shared["offset"] + r}
+
+
+def test_run_regimes_rows_and_bad_input(tmp_path):
+    from attrprior.compendium.regimes import run_regimes
+    from attrprior.core.simulate.regimes import regime_grid
+
+    grid = regime_grid("coherence", ["strong"], [0.5], known=("none", "default", "strong"))
+    assert [g.label for g in grid] == ["default coherence, w = 0", "strong coherence, w = 0.5"]
+    rows = run_regimes(_toy_job, grid, 3, {"offset": 10}, progress=False, store_dir=tmp_path)
+    assert len(rows) == 6 and rows["value"].tolist() == [10, 11, 12, 10, 11, 12]
+    with pytest.raises(ValueError, match="at least 2"):
+        run_regimes(_toy_job, grid, 1, {"offset": 0}, progress=False)
+    with pytest.raises(ValueError, match="unknown coherence levels"):
+        regime_grid("coherence", ["huge"], [0.0], known=("none", "default", "strong"))

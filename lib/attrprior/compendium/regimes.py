@@ -12,12 +12,29 @@ exploits. A sweep retrains the method and its baseline in several simulated regi
 """
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
 
 import pandas as pd
 
 from attrprior.compendium.verdicts import ALPHA, Evidence, Verdict, better, gate
 from attrprior.core.metrics.seed_tests import paired_ttest
+
+
+def run_regimes(job: Callable[[tuple[Any, int], Mapping[str, Any]], dict[str, Any]], grid: Sequence[Any],
+                retrainings: int, shared: Mapping[str, Any], *, workers: int = 1,
+                store_dir: Path | str | None = None, progress: bool = True) -> pd.DataFrame:
+    """A positive-control sweep on the sweep executor: ``job((regime, r), shared)`` for every regime of ``grid``
+    (:class:`attrprior.core.simulate.regimes.Regime`) and retraining ``r``, one row each."""
+    from attrprior.compendium.sweep import run_jobs
+
+    if retrainings < 2:
+        raise ValueError(f"retrainings must be at least 2 for a paired test, got {retrainings}")
+    tasks = [(regime, r) for regime in grid for r in range(retrainings)]
+    rows = run_jobs(job, tasks, workers, dict(shared), desc="positive controls", progress=progress,
+                    describe=lambda t: f"{t[0].label}, retraining {t[1]}", store_dir=store_dir,
+                    job_key=lambda t: {t[0].axis: t[0].level, "nonlinearity": t[0].nonlinearity, "r": t[1]})
+    return pd.DataFrame(rows)
 
 
 def setting_evidence(rows: pd.DataFrame, method: str, baseline: str, *, setting: str = "setting",
@@ -102,4 +119,4 @@ def stand_in_reading(verdict: str, method: str, found: Sequence[str]) -> str:
             "against the paper.")
 
 
-__all__ = ["detected_settings", "positive_control", "setting_evidence", "stand_in_reading", "stand_in_regime"]
+__all__ = ["detected_settings", "positive_control", "run_regimes", "setting_evidence", "stand_in_reading", "stand_in_regime"]

@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from attrprior.compendium.verdicts import Evidence, Verdict, detected, null_control

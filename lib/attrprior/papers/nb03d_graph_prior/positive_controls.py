@@ -14,6 +14,7 @@ from typing import Any, Mapping, Sequence
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
+from attrprior.compendium.regimes import run_regimes
 from attrprior.core.simulate.genes import simulate_drug_response
 from attrprior.core.simulate.regimes import Regime, regime, regime_grid
 
@@ -50,16 +51,8 @@ def run_positive_controls(sim: Mapping[str, Any], cfg: TrainConfig, grid: Sequen
     """One row per (setting, retraining): test R² of both models, the gain, the chosen ν ratio and the measured
     regime (effect smoothness on the graph, linear share of the signal). ``sim`` holds the stand-in's size
     (n_genes, n_patients, n_drugs, signal_r2)."""
-    from attrprior.compendium.sweep import run_jobs
-
-    if retrainings < 2:
-        raise ValueError(f"retrainings must be at least 2 for a paired test, got {retrainings}")
-    tasks = [(s, r) for s in grid for r in range(retrainings)]
     shared = {"sim": dict(sim), "cfg": replace(cfg), "base_seed": int(base_seed)}
-    rows = run_jobs(_job, tasks, workers, shared, desc="positive controls", progress=progress,
-                    describe=lambda t: f"{t[0].label}, retraining {t[1]}", store_dir=store_dir,
-                    job_key=lambda t: {"coherence": t[0].level, "nonlinearity": t[0].nonlinearity, "r": t[1]})
-    return pd.DataFrame(rows)
+    return run_regimes(_job, grid, retrainings, shared, workers=workers, store_dir=store_dir, progress=progress)
 
 
 __all__ = ["COHERENCE", "PAIR", "run_positive_controls", "settings"]

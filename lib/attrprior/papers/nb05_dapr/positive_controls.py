@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any, Mapping, Sequence
 
-import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
+from attrprior.compendium.regimes import run_regimes
 from attrprior.core.simulate.genes import simulate_drug_response
 from attrprior.core.simulate.regimes import Regime, linear_share, regime_grid
 
@@ -55,16 +55,8 @@ def run_positive_controls(sim: Mapping[str, Any], cfg: TrainConfig, train: Mappi
     regime (AUROC of the meta-feature propensity for the true drivers; linear share of the signal). ``sim`` holds
     the stand-in's size (n_genes, n_patients); ``train`` the keyword arguments of ``run_drug_response`` (hidden,
     prior_hidden, lam_grid, attr_samples)."""
-    from attrprior.compendium.sweep import run_jobs
-
-    if retrainings < 2:
-        raise ValueError(f"retrainings must be at least 2 for a paired test, got {retrainings}")
-    tasks = [(s, r) for s in grid for r in range(retrainings)]
     shared = {"sim": dict(sim), "cfg": replace(cfg), "train": dict(train), "base_seed": int(base_seed)}
-    rows = run_jobs(_job, tasks, workers, shared, desc="positive controls", progress=progress,
-                    describe=lambda t: f"{t[0].label}, retraining {t[1]}", store_dir=store_dir,
-                    job_key=lambda t: {"informativeness": t[0].level, "nonlinearity": t[0].nonlinearity, "r": t[1]})
-    return pd.DataFrame(rows)
+    return run_regimes(_job, grid, retrainings, shared, workers=workers, store_dir=store_dir, progress=progress)
 
 
 __all__ = ["INFORMATIVENESS", "PAIR", "run_positive_controls", "settings"]
