@@ -27,6 +27,9 @@ from attrprior.core.priors import GiniSparsity, TotalVariation
 from attrprior.core.training import prior_loss
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from prior_steps import prior_step_ratios  # noqa: E402
+from sweep_scaling import sweep_speedup  # noqa: E402
 
 
 def tabular_mlp(p: int = 60) -> nn.Module:
@@ -210,6 +213,21 @@ def to_markdown(res: dict) -> str:
     lat = res["latent"]
     lines.append(f"| {res['latent_d']} latents batched vs captum loop | {lat['batched_s']*1e3:.0f} ms | "
                  f"{lat['captum_loop_s']*1e3:.0f} ms | {lat['speedup']:.2f}× | ≥ 2× |")
+    for name, r in res.get("prior_steps", {}).items():
+        if not isinstance(r, dict):
+            continue
+        for variant in ("ours", "fused", "reference"):
+            if f"{variant}_s" in r:
+                lines.append(f"| EG-prior step / plain step, {variant} ({name}) | {r[variant + '_s']*1e3:.1f} ms | "
+                             f"{r['plain_s']*1e3:.1f} ms | {r[variant + '_ratio']:.2f}× | "
+                             f"{'≤ reference, ≤ 1.05 × fused' if variant == 'ours' else '—'} |")
+    if res.get("prior_steps", {}).get("reference_missing"):
+        lines.append(f"| reference explainer | not measured: {res['prior_steps']['reference_missing']} | | | |")
+    if "sweep" in res:
+        sw = res["sweep"]
+        lines.append(f"| sweep of {sw['jobs']} training jobs, 2 workers vs 1 (cluster start included; results "
+                     f"identical: {sw['identical']}) | {sw['two_workers_s']:.1f} s | {sw['one_worker_s']:.1f} s | "
+                     f"{sw['speedup']:.2f}× | ≥ 1.8× |")
     mem = res["memory"]
     lines.append(f"| activation memory saved for backward, EG-prior / plain step (CNN, batch 50) | "
                  f"{mem['eg_prior_saved_MiB']:.0f} MiB | {mem['plain_saved_MiB']:.0f} MiB | "
@@ -244,6 +262,9 @@ def main(argv: list[str] | None = None) -> int:
     res["throughput"] = throughput(device, n_samples=10, repeats=reps, include_shap=True)
     res["latent"] = latent_speed(device, 3, reps)
     res["memory"] = peak_memory(device)
+    res["prior_steps"] = prior_step_ratios(compare, mnist_cnn, device, reps)
+    if device.type == "cpu":
+        res["sweep"] = sweep_speedup(n_jobs=4 if args.quick else 12, steps=100 if args.quick else 400)
     args.out.mkdir(parents=True, exist_ok=True)
     tag = "gpu" if device.type == "cuda" else "cpu"
     (args.out / f"{tag}.json").write_text(json.dumps(res, indent=2))

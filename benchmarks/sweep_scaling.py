@@ -1,0 +1,44 @@
+"""Sweep throughput with 2 workers against 1 on the sweep executor (:func:`attrprior.compendium.sweep.run_jobs`).
+
+Each job trains a small MLP for a fixed number of full-batch steps on one torch thread — the shape of a grid
+point in the notebooks' sweeps. The same jobs run serially in-process and on a 2-worker ``LocalCluster``; the
+2-worker time includes starting the cluster, as a user's sweep does. Run it on an otherwise idle machine.
+"""
+from __future__ import annotations
+
+import time
+
+import torch
+from torch import nn
+
+
+def train_job(seed: int, shared: dict) -> float:
+    """A fixed amount of training (``shared['steps']`` Adam steps of an MLP on random data); returns the loss."""
+    torch.manual_seed(seed)
+    x, y = torch.randn(512, 64), torch.randn(512, 1)
+    model = nn.Sequential(nn.Linear(64, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 1))
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    for _ in range(shared["steps"]):
+        opt.zero_grad()
+        loss = nn.functional.mse_loss(model(x), y)
+        loss.backward()
+        opt.step()
+    return float(loss.detach())
+
+
+def sweep_speedup(n_jobs: int = 12, steps: int = 400) -> dict[str, float]:
+    """Seconds for ``n_jobs`` jobs with 1 and with 2 workers, their ratio, and whether the results agree."""
+    from attrprior.compendium.sweep import run_jobs
+
+    seeds = list(range(n_jobs))
+    start = time.perf_counter()
+    serial = run_jobs(train_job, seeds, 1, {"steps": steps}, progress=False)
+    one = time.perf_counter() - start
+    start = time.perf_counter()
+    parallel = run_jobs(train_job, seeds, 2, {"steps": steps}, progress=False)
+    two = time.perf_counter() - start
+    return {"jobs": n_jobs, "one_worker_s": one, "two_workers_s": two, "speedup": one / two,
+            "identical": serial == parallel}
+
+
+__all__ = ["sweep_speedup", "train_job"]
