@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 
-from attrprior.compendium.regimes import positive_control, setting_evidence, stand_in_regime
+from attrprior.compendium.regimes import level_contrast, positive_control, setting_evidence, stand_in_regime
 from attrprior.core.simulate import genes as sg
 from attrprior.core.simulate.regimes import field_smoothness, linear_share, regime
 
@@ -83,7 +83,8 @@ def test_positive_control_and_regime_outcomes():
     # nowhere a win: the sweep cannot place the stand-in
     rows = _rows({"default": tie, "coherent": list(np.array(tie)[::-1])})
     ev = setting_evidence(rows, "method", "base")
-    assert positive_control(ev)[0] in ("not reproduced", "inconclusive")
+    verdict, reason = positive_control(ev)
+    assert verdict == "inconclusive" and "Bonferroni level 0.025" in reason
     assert stand_in_regime(rows, "method", "base", "default", ev)[0] == "inconclusive"
     # a noisy default regime cannot rule out the winning gain: inconclusive, not "not reproduced"
     noisy = list(0.2 * rng.standard_normal(3))
@@ -114,3 +115,15 @@ def test_run_regimes_rows_and_bad_input(tmp_path):
         run_regimes(_toy_job, grid, 1, {"offset": 0}, progress=False)
     with pytest.raises(ValueError, match="unknown coherence levels"):
         regime_grid("coherence", ["huge"], [0.0], known=("none", "default", "strong"))
+
+
+def test_positive_control_behind_everywhere_and_level_contrast():
+    rng = np.random.default_rng(3)
+    behind = list(-0.05 + 0.005 * rng.standard_normal(10))
+    ev = setting_evidence(_rows({"default": behind, "coherent": behind[::-1]}), "method", "base")
+    assert positive_control(ev)[0] == "not reproduced"
+    rows = pd.DataFrame({"level": ["strong"] * 8 + ["none"] * 8, "nonlinearity": [0.8] * 16,
+                         "gain": list(0.05 + 0.01 * rng.standard_normal(8)) + list(0.01 * rng.standard_normal(8))})
+    ev = level_contrast(rows, "gain", "strong", "none")
+    assert ev.effect == pytest.approx(rows.gain[:8].mean() - rows.gain[8:].mean()) and ev.significant()
+    assert level_contrast(rows.iloc[:9], "gain", "strong", "none") is None

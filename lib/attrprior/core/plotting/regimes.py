@@ -24,7 +24,7 @@ def regime_figure(rows: pd.DataFrame, level_order: Sequence[str], *, axis: str, 
     ws = sorted(rows["nonlinearity"].unique())
     width = 0.7 / max(len(ws), 1)
     for j, w in enumerate(ws):
-        colour = plt.cm.viridis(j / max(len(ws) - 1, 1))
+        colour = plt.cm.tab10(j % 10)
         for i, level in enumerate(level_order):
             sub = rows[(rows["level"] == level) & (rows["nonlinearity"] == w)]
             if sub.empty:
