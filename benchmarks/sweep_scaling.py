@@ -26,8 +26,29 @@ def train_job(seed: int, shared: dict) -> float:
     return float(loss.detach())
 
 
+def _timed_job(steps: int) -> float:
+    torch.set_num_threads(1)
+    start = time.perf_counter()
+    train_job(0, {"steps": steps})
+    return time.perf_counter() - start
+
+
+def hardware_ceiling(steps: int) -> float:
+    """Throughput of two plain processes running one job each at once, relative to one job alone: what two
+    workers can gain on this machine at best (1.0 = no gain, 2.0 = two independent cores)."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("spawn")
+    with ctx.Pool(1) as pool:
+        alone = pool.apply(_timed_job, (steps,))
+    with ctx.Pool(2) as pool:
+        pair = pool.map(_timed_job, [steps, steps])
+    return 2 * alone / max(pair)
+
+
 def sweep_speedup(n_jobs: int = 12, steps: int = 400) -> dict[str, float]:
-    """Seconds for ``n_jobs`` jobs with 1 and with 2 workers, their ratio, and whether the results agree."""
+    """Seconds for ``n_jobs`` jobs with 1 and with 2 workers, their ratio, whether the results agree, and the
+    machine's own ceiling for two processes (:func:`hardware_ceiling`)."""
     from attrprior.compendium.sweep import run_jobs
 
     seeds = list(range(n_jobs))
@@ -38,7 +59,7 @@ def sweep_speedup(n_jobs: int = 12, steps: int = 400) -> dict[str, float]:
     parallel = run_jobs(train_job, seeds, 2, {"steps": steps}, progress=False)
     two = time.perf_counter() - start
     return {"jobs": n_jobs, "one_worker_s": one, "two_workers_s": two, "speedup": one / two,
-            "identical": serial == parallel}
+            "identical": serial == parallel, "hardware_ceiling": hardware_ceiling(steps)}
 
 
-__all__ = ["sweep_speedup", "train_job"]
+__all__ = ["hardware_ceiling", "sweep_speedup", "train_job"]
