@@ -51,3 +51,50 @@ def test_a_corrupt_entry_is_reported_and_recomputed(tmp_path):
         assert store.get(job) is None
     store.put(job, "recomputed")
     assert store.get(job) == "recomputed"
+
+
+def test_carried_folder_follows_the_build_store_convention(tmp_path):
+    from attrprior.compendium.store import carried_folder
+
+    store = tmp_path / "repo" / "build" / "store" / "paper" / "05_dapr"
+    assert carried_folder(store) == tmp_path / "repo" / "results" / "paper" / "05_dapr" / "carried_store"
+    assert carried_folder(store / "moons") == carried_folder(store) / "moons"
+    assert carried_folder(tmp_path / "elsewhere") is None
+
+
+def test_harvested_entries_resume_a_sweep_in_a_fresh_checkout(tmp_path):
+    """A session's build/ is gone in the next one: entries harvested into results/ are found there, under the same
+    keys, and entries of another context are still not reused."""
+    import shutil
+
+    from attrprior.compendium.store import harvest
+
+    folder = tmp_path / "build" / "store" / "paper" / "nb"
+    store = RunStore(folder, {"code": "abc"})
+    for seed in range(3):
+        store.put({"seed": seed}, {"acc": 0.5 + seed})
+    copied, skipped = harvest(folder)
+    assert len(copied) == 3 and skipped == []
+    assert harvest(folder) == ([], [])  # nothing new to carry
+    shutil.rmtree(tmp_path / "build")  # the next session's checkout
+    fresh = RunStore(folder, {"code": "abc"})
+    assert [fresh.get({"seed": s}) for s in range(3)] == [{"acc": 0.5}, {"acc": 1.5}, {"acc": 2.5}]
+    assert fresh.get({"seed": 3}) is None
+    assert RunStore(folder, {"code": "other"}).get({"seed": 0}) is None
+    fresh.put({"seed": 3}, {"acc": 3.5})  # new entries go to build/, never into the committed folder
+    assert (folder / fresh.path({"seed": 3}).name).is_file()
+    assert len(list((tmp_path / "results" / "paper" / "nb" / "carried_store").glob("*.pt"))) == 3
+
+
+def test_harvest_leaves_large_entries_and_refuses_other_folders(tmp_path):
+    from attrprior.compendium.store import harvest
+
+    folder = tmp_path / "build" / "store" / "paper" / "nb"
+    store = RunStore(folder, {})
+    store.put({"seed": 0}, torch.zeros(400_000))  # 1.5 MiB
+    copied, skipped = harvest(folder, max_entry_mb=1.0)
+    assert copied == [] and len(skipped) == 1 and "MiB" in skipped[0]
+    with pytest.raises(ValueError, match="not a run store"):
+        harvest(tmp_path / "somewhere")
+    with pytest.raises(FileNotFoundError, match="nothing has been run"):
+        harvest(tmp_path / "build" / "store" / "paper" / "missing")

@@ -5,16 +5,26 @@ Each entry is keyed by sha256 over the job's description *and* a context: everyt
 its result (library source, data fingerprint, settings, torch version, device type). A change to any of
 them gives new keys, so a stale result is never reused. Entries are written atomically (temp file, then
 rename): a job killed mid-write leaves nothing behind.
+
+A session's ``build/`` folder does not outlive it, so a paper-scale sweep that takes longer than a session carries its
+finished jobs over in git: ``python -m attrprior.compendium.store harvest <notebook>`` copies the entries of
+``build/store/paper/<notebook>/`` to ``results/paper/<notebook>/carried_store/`` (commit it), and a store under
+``<repo>/build/store/<profile>/<notebook>`` also reads entries from ``<repo>/results/<profile>/<notebook>/carried_store``
+(:func:`carried_folder`). The same keys apply there, so an entry made by other code or data is never reused. Once the
+run's results are committed, ``harvest <notebook> --clear`` removes the carried entries.
 """
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import functools
 import hashlib
 import json
+import shutil
+import sys
 import warnings
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -92,12 +102,30 @@ def _feed(digest, obj: Any, depth: int) -> None:  # noqa: C901 - one branch per 
         put(f"repr:{obj!r};".encode())
 
 
-class RunStore:
-    """``store.get(job)`` / ``store.put(job, result)`` for JSON-describable jobs under a fixed ``context``."""
+CARRIED = "carried_store"
 
-    def __init__(self, folder: Path | str, context: Mapping[str, Any]) -> None:
+
+def carried_folder(folder: Path | str) -> Path | None:
+    """The committed folder a store at ``<repo>/build/store/<profile>/<notebook>[/…]`` reads too:
+    ``<repo>/results/<profile>/<notebook>/carried_store[/…]``; None for a store anywhere else."""
+    parts = Path(folder).resolve().parts
+    for i in range(len(parts) - 3):
+        if parts[i:i + 2] == ("build", "store"):
+            profile, notebook, rest = parts[i + 2], parts[i + 3], parts[i + 4:]
+            return Path(*parts[:i], "results", profile, notebook, CARRIED, *rest)
+    return None
+
+
+class RunStore:
+    """``store.get(job)`` / ``store.put(job, result)`` for JSON-describable jobs under a fixed ``context``.
+
+    ``carried`` (default :func:`carried_folder` of ``folder``) is a read-only folder of entries harvested in an
+    earlier session; ``get`` looks there when ``folder`` lacks the entry."""
+
+    def __init__(self, folder: Path | str, context: Mapping[str, Any], carried: Path | str | None = "auto") -> None:
         self.folder = Path(folder)
         self.context = _plain(context)
+        self.carried = carried_folder(self.folder) if carried == "auto" else (Path(carried) if carried else None)
 
     def key(self, job: Mapping[str, Any]) -> str:
         payload = json.dumps({"context": self.context, "job": _plain(job)}, sort_keys=True)
@@ -110,6 +138,8 @@ class RunStore:
         """The stored result of ``job``, or None when it has not been stored (or was stored for another
         job: the entry repeats its job and context, which must match)."""
         path = self.path(job)
+        if not path.is_file() and self.carried is not None:
+            path = self.carried / path.name
         if not path.is_file():
             return None
         try:
@@ -133,4 +163,65 @@ class RunStore:
         return sum(1 for _ in self.folder.glob("*.pt")) if self.folder.is_dir() else 0
 
 
-__all__ = ["RunStore", "content_digest", "fingerprint"]
+def harvest(folder: Path | str, max_entry_mb: float = 5.0) -> tuple[list[Path], list[str]]:
+    """Copy the entries of the store ``folder`` (and its sub-folders) that its :func:`carried_folder` lacks into it.
+    Entries over ``max_entry_mb`` stay behind (they would bloat the repository); returns (copied, skipped)."""
+    folder = Path(folder)
+    target = carried_folder(folder)
+    if target is None:
+        raise ValueError(f"{folder} is not a run store under <repo>/build/store/<profile>/<notebook>")
+    if not folder.is_dir():
+        raise FileNotFoundError(f"no run store at {folder}: nothing has been run there in this checkout")
+    copied, skipped = [], []
+    for entry in sorted(folder.rglob("*.pt")):
+        dest = target / entry.relative_to(folder)
+        if dest.is_file():
+            continue
+        size_mb = entry.stat().st_size / 2**20
+        if size_mb > max_entry_mb:
+            skipped.append(f"{entry.relative_to(folder)} ({size_mb:.1f} MiB)")
+            continue
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(entry, dest.with_name("." + dest.name + ".tmp"))
+        dest.with_name("." + dest.name + ".tmp").replace(dest)
+        copied.append(dest)
+    return copied, skipped
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m attrprior.compendium.store harvest <notebook> [--profile paper] [--clear]``."""
+    ap = argparse.ArgumentParser(prog="attrprior.compendium.store",
+                                 description="carry a notebook's finished jobs over to the next session (commit them)")
+    ap.add_argument("command", choices=("harvest",))
+    ap.add_argument("notebook", help="notebook name, e.g. 05_dapr")
+    ap.add_argument("--profile", default="paper")
+    ap.add_argument("--clear", action="store_true",
+                    help="remove results/<profile>/<notebook>/carried_store (once the run's results are committed)")
+    ap.add_argument("--max-entry-mb", type=float, default=5.0)
+    args = ap.parse_args(argv)
+    from attrprior.core.data import repo_root
+
+    root = repo_root()
+    folder = root / "build" / "store" / args.profile / args.notebook
+    target = carried_folder(folder)
+    if args.clear:
+        if target is not None and target.is_dir():
+            shutil.rmtree(target)
+            print(f"removed {target.relative_to(root)}")
+        return 0
+    try:
+        copied, skipped = harvest(folder, args.max_entry_mb)
+    except (ValueError, FileNotFoundError) as err:
+        print(f"harvest: {err}", file=sys.stderr)
+        return 1
+    total = sum(p.stat().st_size for p in target.rglob("*.pt")) / 2**20 if target.is_dir() else 0.0
+    print(f"harvest: {len(copied)} new entries -> {target.relative_to(root)} ({total:.1f} MiB in all); commit it")
+    for item in skipped:
+        print(f"harvest: left behind (over {args.max_entry_mb:g} MiB): {item}")
+    return 0
+
+
+__all__ = ["CARRIED", "RunStore", "carried_folder", "content_digest", "fingerprint", "harvest"]
+
+if __name__ == "__main__":
+    sys.exit(main())
