@@ -6,8 +6,10 @@ from typing import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 
 from attrprior.core.plotting.layout import MAX_WIDTH, panel_grid
+from .verdicts import PAPER_MNIST_ACCURACY
 
 
 def _to_hw(img: np.ndarray) -> np.ndarray:
@@ -86,4 +88,23 @@ def tradeoff_panels(sweeps: Mapping[str, dict], suptitle: str = "", tolerance: f
     return fig
 
 
-__all__ = ["attribution_comparison", "noise_curves", "tradeoff_panels"]
+METHOD_LABELS = {"baseline": "baseline", "expected_gradients": "EG prior", "gradients": "gradient prior"}
+
+
+def committed_noise_panel(noise: pd.DataFrame, final: pd.DataFrame, title: str = ""):
+    """Accuracy under Gaussian noise, mean ± sd over seeds, of a committed run's final models (its
+    ``noise_accuracy`` and ``final_models`` tables), with the baseline's clean accuracy beside the paper's."""
+    sigmas = sorted(noise.sigma.unique())
+    series = {label: noise[noise.method == m].pivot(index="seed", columns="sigma", values="acc")[sigmas].to_numpy()
+              for m, label in METHOD_LABELS.items() if (noise.method == m).any()}
+    base = final.loc[final.method == "baseline", "test_acc"]
+    paper = PAPER_MNIST_ACCURACY["baseline"]
+    ax = noise_curves(sigmas, series, title=f"{title}\nbaseline clean test accuracy {base.mean():.4f} ± "
+                      f"{base.std(ddof=1) if len(base) > 1 else 0:.4f} over {len(base)} seed(s); paper: "
+                      f"{paper} (Supplement Fig. 6 caption)")
+    ax.axhline(paper, color="grey", lw=0.8, ls=":", label="paper's baseline, σ = 0")
+    ax.legend(fontsize=7)
+    return ax
+
+
+__all__ = ["METHOD_LABELS", "attribution_comparison", "committed_noise_panel", "noise_curves", "tradeoff_panels"]
