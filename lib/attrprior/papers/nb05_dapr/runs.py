@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 import time
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -36,6 +36,25 @@ def _best(runs: list[tuple[float, Trained, float]], task: str) -> tuple[float, T
 
 
 # --------------------------------------------------------------------------- A. two moons
+def _extend_at_edge(runs: list, fit: Callable[[float], tuple], rounds: int) -> str:
+    """While the best strength on validation is the largest (smallest, > 0) tried, try ×10 beyond it (÷10), at
+    most ``rounds`` times; ``runs`` grows in place. Returns where the final choice lies: "high", "low" or
+    "inside" ("" for a one-value grid)."""
+    if len({r[0] for r in runs}) < 2:
+        return ""
+    for _ in range(rounds):
+        h = _best(runs, "classification")[0]
+        tried = sorted(r[0] for r in runs)
+        if h == tried[-1]:
+            runs.append(fit(float(f"{h * 10:.12g}") if h > 0 else 1e-6))
+        elif h == tried[0] and h > 0:
+            runs.append(fit(float(f"{h / 10:.12g}")))
+        else:
+            break
+    h, tried = _best(runs, "classification")[0], sorted(r[0] for r in runs)
+    return "high" if h == tried[-1] else "low" if h == tried[0] else "inside"
+
+
 def _moons_job(task: tuple[int, int], shared: dict) -> list[dict]:
     """Every model of one two-moons data set (nuisance features ``p``, data set ``i``): one row per model with its
     best hyper-parameter on validation (a :func:`attrprior.compendium.sweep.run_jobs` job; it seeds itself from
@@ -52,23 +71,26 @@ def _moons_job(task: tuple[int, int], shared: dict) -> list[dict]:
         return mlp(d.n_features, hidden, 2)
 
     noise_meta = np.random.default_rng(data_seed + 7).standard_normal(d.meta.shape).astype(np.float32)
+
+    def fit(model: str, h: float) -> tuple[float, Trained, float]:
+        if model.startswith("DAPr"):
+            torch.manual_seed(data_seed + 1)
+            meta = d.meta if model == "DAPr" else noise_meta
+            t = train_dapr(new_f(), torch.nn.Linear(2, 1), meta, *args, task="classification", lam=h, cfg=run_cfg)
+        else:
+            kw = {"l1": h} if model == "MLP + L1" else {"l2": h} if model == "MLP + L2" else {}
+            t = train_plain(new_f(), *args, task="classification", cfg=run_cfg, **kw)
+        return h, t, t.score(d.X_val, d.y_val)
+
     rows = []
     for model in MOONS_MODELS:
-        runs = []
-        for h in shared["grids"][model]:
-            if model.startswith("DAPr"):
-                torch.manual_seed(data_seed + 1)
-                meta = d.meta if model == "DAPr" else noise_meta
-                t = train_dapr(new_f(), torch.nn.Linear(2, 1), meta, *args, task="classification", lam=h,
-                               cfg=run_cfg)
-            else:
-                kw = {"l1": h} if model == "MLP + L1" else {"l2": h} if model == "MLP + L2" else {}
-                t = train_plain(new_f(), *args, task="classification", cfg=run_cfg, **kw)
-            runs.append((h, t, t.score(d.X_val, d.y_val)))
+        grid = list(shared["grids"][model])
+        runs = [fit(model, h) for h in grid]
+        edge = _extend_at_edge(runs, lambda h: fit(model, h), shared.get("extend", 0) if len(grid) > 1 else 0)
         h, t, val = _best(runs, "classification")
         row = dict(p=p, n_features=d.n_features, dataset=i, data_seed=data_seed, model=model, hyper=h, val_acc=val,
                    test_acc=t.score(d.X_test, d.y_test), epochs=len(t.history.epochs), g_informative=np.nan,
-                   g_nuisance=np.nan)
+                   g_nuisance=np.nan, tried=len(runs), hyper_edge=edge)
         if model.startswith("DAPr"):
             imp = t.predicted_importance()
             row.update(g_informative=float(imp[d.informative].mean()), g_nuisance=float(imp[~d.informative].mean()))
@@ -79,15 +101,19 @@ def _moons_job(task: tuple[int, int], shared: dict) -> list[dict]:
 def run_moons(p_grid: Sequence[int], n_datasets: int, *, cfg: TrainConfig, hidden_rule: str = "paper",
               lam_grid: Sequence[float] = (1.0,), l1_grid: Sequence[float] = (1e-4,),
               l2_grid: Sequence[float] = (1e-3,), seed: int = 0, progress: bool = True,
-              workers: int = 1, store_dir: Path | str | None = None) -> pd.DataFrame:
+              workers: int = 1, store_dir: Path | str | None = None, extend: int = 0) -> pd.DataFrame:
     """Test accuracy of MLP, MLP + L1, MLP + L2, DAPr (linear g on per-feature mean and sd) and, as a control,
     DAPr (noise) (linear g on N(0, 1) meta-features) on ``n_datasets`` two-moons data sets per number of
     nuisance features p. Columns: p, dataset, data_seed, model, hyper,
-    val_acc, test_acc, epochs, g_informative, g_nuisance (DAPr's predicted importance, mean over each group).
+    val_acc, test_acc, epochs, g_informative, g_nuisance (DAPr's predicted importance, mean over each group),
+    tried (strengths tried) and hyper_edge (where the choice lies among them). ``extend`` rounds go ×10 beyond a
+    grid edge the validation choice sits on (:func:`_extend_at_edge`).
     Each data set is one job on the sweep executor (``workers`` processes, or ``ATTRPRIOR_SCHEDULER``)."""
     grids = {"MLP": [0.0], "MLP + L1": list(l1_grid), "MLP + L2": list(l2_grid), "DAPr": list(lam_grid),
              "DAPr (noise)": list(lam_grid)}
-    shared = {"cfg": cfg, "hidden_rule": hidden_rule, "grids": grids, "seed": seed}
+    if not isinstance(extend, int) or extend < 0:
+        raise ValueError(f"extend must be an int >= 0, got {extend!r}")
+    shared = {"cfg": cfg, "hidden_rule": hidden_rule, "grids": grids, "seed": seed, "extend": extend}
     tasks = [(int(p), i) for p in p_grid for i in range(n_datasets)]
     order = sorted(range(len(tasks)), key=lambda j: -tasks[j][0])  # the widest (slowest) data sets first
     out = run_jobs(_moons_job, tasks, workers, shared, order=order, desc="two moons", progress=progress,

@@ -31,6 +31,8 @@ SPEC = NotebookSpec(
               low=0.0, high=1e4, many=True),
         Param("moons_l1", float, "MLP + L1 weight penalty Σ|W| grid; best on validation", low=0.0, high=1e4, many=True),
         Param("moons_l2", float, "MLP + L2 weight penalty ΣW² grid; best on validation", low=0.0, high=1e4, many=True),
+        Param("moons_extend", int, "rounds of trying ×10 beyond a grid edge the validation choice sits on (0: the grid "
+              "only)", low=0, high=5),
         # B. drug response
         Param("drug_genes", int, "genes of the stand-in (MERGE genes in KEGG pathways)", low=20, high=5000),
         Param("drug_patients", int, "patients, one drug (paper: Dasatinib, n = 217)", low=30, high=5000),
@@ -65,7 +67,7 @@ SPEC = NotebookSpec(
         "smoke": {
             "seed": 0, "moons_p": [20, 100], "moons_datasets": 2, "moons_hidden": "code", "moons_max_epochs": 8,
             "moons_patience": 3, "moons_lr": 5e-4, "moons_prior_lr": 1e-3, "moons_absolute": False,
-            "moons_lam": [1.0], "moons_l1": [1e-4], "moons_l2": [1e-3],
+            "moons_lam": [1.0], "moons_l1": [1e-4], "moons_l2": [1e-3], "moons_extend": 0,
             "drug_genes": 60, "drug_patients": 80, "drug_splits": 2, "drug_hidden": [64, 32], "prior_hidden": [5, 3],
             "drug_max_epochs": 6, "drug_patience": 3, "drug_lr": 1e-4, "drug_prior_lr": 1e-2, "merge_lr": 1e-2,
             "drug_lam": [10.0], "drug_l1": [1e-4], "drug_l2": [1e-3], "merge_lam": [1.0], "attr_samples": 4,
@@ -75,7 +77,7 @@ SPEC = NotebookSpec(
         "default": {
             "seed": 0, "moons_p": [50, 200, 500], "moons_datasets": 3, "moons_hidden": "code",
             "moons_max_epochs": 150, "moons_patience": 20, "moons_lr": 5e-4, "moons_prior_lr": 1e-3,
-            "moons_absolute": False, "moons_lam": [1.0], "moons_l1": [1e-4], "moons_l2": [1e-3],
+            "moons_absolute": False, "moons_lam": [1.0], "moons_l1": [1e-4], "moons_l2": [1e-3], "moons_extend": 0,
             "drug_genes": 300, "drug_patients": 217, "drug_splits": 3, "drug_hidden": [512, 256],
             "prior_hidden": [5, 3], "drug_max_epochs": 200, "drug_patience": 20, "drug_lr": 1e-4,
             "drug_prior_lr": 1e-2, "merge_lr": 1e-2, "drug_lam": [10.0], "drug_l1": [1e-4], "drug_l2": [1e-3],
@@ -87,7 +89,7 @@ SPEC = NotebookSpec(
             "seed": 0, "moons_p": _MOONS_PAPER_P, "moons_datasets": 5, "moons_hidden": "paper",
             "moons_max_epochs": 3000, "moons_patience": 100, "moons_lr": 5e-4, "moons_prior_lr": 1e-3,
             "moons_absolute": False, "moons_lam": [0.1, 1.0, 10.0], "moons_l1": [1e-5, 1e-4, 1e-3],
-            "moons_l2": [1e-4, 1e-3, 1e-2],
+            "moons_l2": [1e-4, 1e-3, 1e-2], "moons_extend": 2,
             "drug_genes": 2000, "drug_patients": 217, "drug_splits": 5, "drug_hidden": [512, 256],
             "prior_hidden": [5, 3], "drug_max_epochs": 3000, "drug_patience": 50, "drug_lr": 1e-4,
             "drug_prior_lr": 1e-2, "merge_lr": 1e-2, "drug_lam": [1.0, 10.0, 100.0], "drug_l1": [1e-5, 1e-4, 1e-3],
