@@ -181,9 +181,8 @@ def harvest(folder: Path | str, max_entry_mb: float = 5.0) -> tuple[list[Path], 
         if size_mb > max_entry_mb:
             skipped.append(f"{entry.relative_to(folder)} ({size_mb:.1f} MiB)")
             continue
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(entry, dest.with_name("." + dest.name + ".tmp"))
-        dest.with_name("." + dest.name + ".tmp").replace(dest)
+        with entry.open("rb") as src:
+            write_atomic(dest, lambda fh: shutil.copyfileobj(src, fh), binary=True)
         copied.append(dest)
     return copied, skipped
 

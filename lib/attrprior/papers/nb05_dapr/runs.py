@@ -86,7 +86,7 @@ def _moons_job(task: tuple[int, int], shared: dict) -> list[dict]:
     for model in MOONS_MODELS:
         grid = list(shared["grids"][model])
         runs = [fit(model, h) for h in grid]
-        edge = _extend_at_edge(runs, lambda h: fit(model, h), shared.get("extend", 0) if len(grid) > 1 else 0)
+        edge = _extend_at_edge(runs, lambda h: fit(model, h), shared.get("extend", 0))
         h, t, val = _best(runs, "classification")
         row = dict(p=p, n_features=d.n_features, dataset=i, data_seed=data_seed, model=model, hyper=h, val_acc=val,
                    test_acc=t.score(d.X_test, d.y_test), epochs=len(t.history.epochs), g_informative=np.nan,
