@@ -91,12 +91,24 @@ def tradeoff_panels(sweeps: Mapping[str, dict], suptitle: str = "", tolerance: f
 METHOD_LABELS = {"baseline": "baseline", "expected_gradients": "EG prior", "gradients": "gradient prior"}
 
 
+def noise_series(noise: pd.DataFrame, sigmas: Sequence[float] | None = None,
+                 seeds: Sequence[int] | None = None) -> dict[str, np.ndarray]:
+    """Accuracy arrays ``[n_seeds, n_sigmas]`` per method of a noise table (columns method, seed, sigma, acc),
+    keyed by the readable labels of ``METHOD_LABELS``; methods the table lacks are left out."""
+    sigmas = list(sigmas) if sigmas is not None else sorted(noise.sigma.unique())
+    series = {}
+    for m, label in METHOD_LABELS.items():
+        table = noise[noise.method == m].pivot(index="seed", columns="sigma", values="acc")
+        if len(table):
+            series[label] = table.loc[list(seeds) if seeds is not None else table.index, sigmas].to_numpy()
+    return series
+
+
 def committed_noise_panel(noise: pd.DataFrame, final: pd.DataFrame, title: str = ""):
     """Accuracy under Gaussian noise, mean ± sd over seeds, of a committed run's final models (its
     ``noise_accuracy`` and ``final_models`` tables), with the baseline's clean accuracy beside the paper's."""
     sigmas = sorted(noise.sigma.unique())
-    series = {label: noise[noise.method == m].pivot(index="seed", columns="sigma", values="acc")[sigmas].to_numpy()
-              for m, label in METHOD_LABELS.items() if (noise.method == m).any()}
+    series = noise_series(noise, sigmas)
     base = final.loc[final.method == "baseline", "test_acc"]
     paper = PAPER_MNIST_ACCURACY["baseline"]
     ax = noise_curves(sigmas, series, title=f"{title}\nbaseline clean test accuracy {base.mean():.4f} ± "
@@ -107,4 +119,5 @@ def committed_noise_panel(noise: pd.DataFrame, final: pd.DataFrame, title: str =
     return ax
 
 
-__all__ = ["METHOD_LABELS", "attribution_comparison", "committed_noise_panel", "noise_curves", "tradeoff_panels"]
+__all__ = ["METHOD_LABELS", "attribution_comparison", "committed_noise_panel", "noise_curves", "noise_series",
+           "tradeoff_panels"]

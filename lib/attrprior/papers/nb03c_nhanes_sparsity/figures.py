@@ -31,6 +31,17 @@ def bars_with_se(best: pd.DataFrame, metric: str, models: Sequence[str], labels:
     return ax
 
 
+def auc_and_sparsity(best: pd.DataFrame, models: Sequence[str], labels: Mapping[str, str], suptitle: str = ""):
+    """The paper's Fig. 4 pair: test ROC-AUC and Gini of the λ chosen on validation, mean ± 2 SE per model."""
+    fig, axes = plt.subplots(1, 2, figsize=(7.4, 3.4), layout="constrained")
+    bars_with_se(best, "test_auc", models, labels, ax=axes[0], ylabel="test ROC-AUC",
+                 title="Test ROC-AUC of the λ chosen on validation (mean ± 2 SE)")
+    bars_with_se(best, "gini", models, labels, ax=axes[1], ylabel="Gini of mean |EG|",
+                 title="Sparsity of the same models (mean ± 2 SE)")
+    fig.suptitle(suptitle, fontsize=10, wrap=True)
+    return fig
+
+
 def lorenz_plot(curves: Mapping[str, np.ndarray], labels: Mapping[str, str], ax=None, title: str = ""):
     """Lorenz curves: cumulative share of importance held by the q least important features."""
     ax = ax or plt.subplots(figsize=(4, 3.6))[1]
