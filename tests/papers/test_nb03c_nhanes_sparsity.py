@@ -9,6 +9,7 @@ import torch
 
 from attrprior.compendium.verdicts import Evidence
 from attrprior.papers.nb03c_nhanes_sparsity import experiment as N
+from attrprior.papers.nb03c_nhanes_sparsity import jobs as J
 from attrprior.papers.nb03c_nhanes_sparsity import verdicts as V
 from attrprior.core import priors as P
 from attrprior.core.models.mlp import StackedMLP
@@ -150,15 +151,37 @@ def test_replicates_from_real_data_and_short_training():
 
 @needs_data
 def test_model_types_on_two_workers_match_the_serial_run():
-    """Each model type is one self-seeding job: where it ran does not change a number."""
+    """Each (model type, replicate block) is one self-seeding job: where it ran does not change a number."""
     X, y = N.load_binary(10.0)
     settings = N.NhanesSettings(hidden=(8,), epochs=2, eg_k=1, eval_k=2, models=("unregularized", "gini_eg"))
     reps = N.make_replicates(X, y, [0, 1], settings)
     grids = {"gini_eg": (0.1,)}
-    serial = N.run_all(reps, settings, n_test_eval=200, grids=grids, progress=False, workers=1)
-    parallel = N.run_all(reps, settings, n_test_eval=200, grids=grids, progress=False, workers=2)
+    serial = J.run_all(reps, settings, n_test_eval=200, grids=grids, progress=False, workers=1)
+    parallel = J.run_all(reps, settings, n_test_eval=200, grids=grids, progress=False, workers=2)
     pd.testing.assert_frame_equal(serial[0], parallel[0])
     np.testing.assert_array_equal(serial[1], parallel[1])
+
+
+@needs_data
+def test_replicate_blocks_keep_global_indices_and_block_zero_keeps_the_unsplit_numbers(monkeypatch):
+    X, y = N.load_binary(10.0)
+    settings = N.NhanesSettings(hidden=(8,), epochs=2, eg_k=1, eval_k=2, models=("gini_eg",))
+    reps = N.make_replicates(X, y, [5, 6, 7], settings)
+    grids = {"gini_eg": (0.1, 1.0)}
+    first_two, _ = J.run_all(J.replicate_block(reps, 0, 2), settings, n_test_eval=200, grids=grids,
+                             progress=False)
+    monkeypatch.setattr(J, "REPLICATES_PER_JOB", 2)
+    split, imp = J.run_all(reps, settings, n_test_eval=200, grids=grids, progress=False)
+    assert split["replicate"].tolist() == [0, 0, 1, 1, 2, 2] and split["seed"].tolist() == [5, 5, 6, 6, 7, 7]
+    assert imp.shape == (6, X.shape[1])
+    # block 0 is seeded as a one-block run of the same replicates (so runs of ≤ 25 replicates are unchanged)
+    pd.testing.assert_frame_equal(split[split["replicate"] < 2], first_two)
+    assert not np.allclose(split.loc[split["replicate"] == 2, "val_auc"], first_two["val_auc"].iloc[:2])
+    block = J.replicate_block(reps, 2, 10)
+    assert block.seeds == [7] and block.x_train.shape[1] == 1
+    torch.testing.assert_close(block.x_test[:, 0], reps.x_test[:, 2])
+    with pytest.raises(ValueError, match="replicate block"):
+        J.replicate_block(reps, 3, 4)
 
 
 # --------------------------------------------------------------------------- verdict rules

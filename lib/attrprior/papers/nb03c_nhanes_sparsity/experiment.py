@@ -326,28 +326,6 @@ def run_model(name: str, data: Replicates, settings: NhanesSettings = NhanesSett
     return pd.concat(frames, ignore_index=True), np.concatenate(importances)
 
 
-def _model_job(task: tuple[str, tuple[float, ...] | None], shared: dict) -> tuple[pd.DataFrame, np.ndarray]:
-    """One model type's slots (a :func:`attrprior.compendium.sweep.run_jobs` job; it seeds itself)."""
-    name, lambdas = task
-    return run_model(name, shared["data"], shared["settings"], seed=shared["seed"],
-                     n_test_eval=shared["n_test_eval"], lambdas=lambdas)
-
-
-def run_all(data: Replicates, settings: NhanesSettings = NhanesSettings(), seed: int = 0, n_test_eval: int = 0,
-            progress: bool = True, grids: dict[str, tuple[float, ...]] | None = None, workers: int = 1,
-            store_dir: Path | str | None = None) -> tuple[pd.DataFrame, np.ndarray]:
-    """:func:`run_model` for every model type in ``settings.models`` (λ grid ``grids[name]`` if given), one
-    job per model type on the sweep executor (``workers`` processes, or ``ATTRPRIOR_SCHEDULER``): the results
-    do not depend on where the jobs ran. Importances are row-aligned with the table."""
-    from attrprior.compendium.sweep import run_jobs
-
-    tasks = [(name, None if grids is None else grids.get(name)) for name in settings.models]
-    shared = {"data": data, "settings": settings, "seed": seed, "n_test_eval": n_test_eval}
-    out = run_jobs(_model_job, tasks, workers, shared, desc="NHANES models", progress=progress,
-                   describe=lambda t: f"NHANES model {t[0]}", store_dir=store_dir)
-    return pd.concat([df for df, _ in out], ignore_index=True), np.concatenate([imp for _, imp in out])
-
-
 # --------------------------------------------------------------------------- analysis
 def select_best(slots: pd.DataFrame) -> pd.DataFrame:
     """Per (model, replicate): the slot with the highest validation ROC-AUC (smallest λ on ties)."""

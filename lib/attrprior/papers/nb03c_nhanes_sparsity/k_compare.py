@@ -16,6 +16,7 @@ import pandas as pd
 from attrprior.compendium.verdicts import Evidence, Verdict, detected, null_control
 
 from . import experiment as N
+from . import jobs as J
 from .verdicts import paired_evidence
 
 
@@ -23,9 +24,7 @@ def subset(reps: N.Replicates, n: int) -> N.Replicates:
     """The first ``n`` replicates."""
     if not 1 <= n <= len(reps.seeds):
         raise ValueError(f"n_subset must be in 1..{len(reps.seeds)}, got {n}")
-    cut = lambda t: t[:, :n]  # noqa: E731
-    return N.Replicates(reps.seeds[:n], cut(reps.x_train), cut(reps.y_train), cut(reps.x_valid), cut(reps.y_valid),
-                        cut(reps.x_test), cut(reps.y_test), reps.features)
+    return J.replicate_block(reps, 0, n)
 
 
 def run_k(reps: N.Replicates, settings: N.NhanesSettings, grid: tuple[float, ...], ks: tuple[int, ...], *,
@@ -34,7 +33,7 @@ def run_k(reps: N.Replicates, settings: N.NhanesSettings, grid: tuple[float, ...
     """The selected Gini EG model per replicate for every k in ``ks`` (column ``k``; model ``gini_eg``)."""
     frames = []
     for k in ks:
-        slots, _ = N.run_all(reps, replace(settings, eg_k=int(k), models=("gini_eg",)), seed=seed,
+        slots, _ = J.run_all(reps, replace(settings, eg_k=int(k), models=("gini_eg",)), seed=seed,
                              n_test_eval=n_test_eval, grids={"gini_eg": tuple(grid)}, workers=workers,
                              store_dir=store_dir, progress=progress)
         frames.append(N.select_best(slots).assign(k=int(k)))

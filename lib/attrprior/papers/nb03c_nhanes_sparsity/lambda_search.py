@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from . import experiment as N
+from . import jobs as J
 
 EDGE_SHARE = 0.25
 NEW_POINTS = 2
@@ -47,9 +48,9 @@ def extend(grid: tuple[float, ...], side: str, n_new: int = NEW_POINTS) -> tuple
 def search(reps: N.Replicates, settings: N.NhanesSettings, grids: dict[str, tuple[float, ...]], *, seed: int = 0,
            n_test_eval: int = 0, max_rounds: int = 2, workers: int = 1, store_dir: Path | str | None = None,
            progress: bool = True) -> tuple[pd.DataFrame, np.ndarray, dict[str, tuple[float, ...]], pd.DataFrame]:
-    """:func:`experiment.run_all` on ``grids``, then up to ``max_rounds`` extensions (module docstring). Returns
+    """:func:`jobs.run_all` on ``grids``, then up to ``max_rounds`` extensions (module docstring). Returns
     every slot, the row-aligned importances, the final grids and a log (round, model, side, new λ)."""
-    slots, importances = N.run_all(reps, settings, seed=seed, n_test_eval=n_test_eval, grids=grids, workers=workers,
+    slots, importances = J.run_all(reps, settings, seed=seed, n_test_eval=n_test_eval, grids=grids, workers=workers,
                                    store_dir=store_dir, progress=progress)
     grids = {m: tuple(sorted(g)) for m, g in grids.items()}
     log = []
@@ -58,7 +59,7 @@ def search(reps: N.Replicates, settings: N.NhanesSettings, grids: dict[str, tupl
         if not todo:
             break
         new = {m: extend(grids[m], side) for m, side in todo.items()}
-        more, more_imp = N.run_all(reps, replace(settings, models=tuple(new)), seed=seed, n_test_eval=n_test_eval,
+        more, more_imp = J.run_all(reps, replace(settings, models=tuple(new)), seed=seed, n_test_eval=n_test_eval,
                                    grids=new, workers=workers, store_dir=store_dir, progress=progress)
         slots = pd.concat([slots, more], ignore_index=True)
         importances = np.concatenate([importances, more_imp])
