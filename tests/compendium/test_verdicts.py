@@ -33,6 +33,13 @@ def test_gate_keeps_significant_and_powered_results():
         gate("maybe", "", None)
 
 
+def test_a_not_significant_test_with_an_interval_on_the_claims_side_is_not_evidence_against():
+    v, why = gate("not reproduced", "n.s.", ev(0.3, 0.056, (0.07, 0.57)))  # e.g. permutation p vs bootstrap CI
+    assert v == "inconclusive" and "lies on the claim's side of 0" in why and "p = 0.056" in why
+    assert gate("not reproduced", "n.s.", ev(-0.3, 0.06, (-0.57, -0.07)))[0] == "not reproduced"  # leans against
+    assert gate("partly reproduced", "p", ev(0.3, 0.056, (0.07, 0.57)))[0] == "partly reproduced"
+
+
 def test_detected_means_significantly_positive():
     assert detected(ev(0.5, 0.01, (0.2, 0.8)))
     assert not detected(ev(-0.5, 0.01, (-0.8, -0.2))) and not detected(ev(0.5, 0.2, (-0.1, 1.1)))

@@ -150,3 +150,39 @@ def test_tv_reference_claim_judges_the_authors_tv_model_against_their_baselines(
     same = smooth.assign(tv_rel=np.where(smooth.prior == "vae", smooth.tv_rel, 1.78))
     assert RC.tv_reference_claim(same)["verdict"] == "inconclusive"
     assert RC.tv_reference_claim(smooth[smooth.prior == "vae"])["verdict"] == "not tested"
+
+
+def _tv_grid(slope: float, recon_cost: float) -> pd.DataFrame:
+    means = {("vae", 0.0): dict(tv_rel=1.8, recon=170.0, entropy=0.7)}
+    for i, lam in enumerate((0.01, 0.1, 1.0), 1):
+        means[("total_variation", lam)] = dict(tv_rel=1.8 + slope * i, recon=170.0 * (1 + recon_cost * i / 3),
+                                                entropy=0.7)
+    return _frame(means)
+
+
+def test_tv_conjecture_needs_smoother_maps_and_a_small_reconstruction_cost():
+    claim = TC.tv_conjecture_claim(_tv_grid(-0.1, 0.005))
+    assert claim["verdict"] == "reproduced" and claim["smoothest_lambda"] == 1.0
+    assert claim["recon_cost_at_smoothest"] == pytest.approx(0.005, abs=2e-3)
+    costly = TC.tv_conjecture_claim(_tv_grid(-0.1, 0.05))
+    assert costly["verdict"] == "partly reproduced" and "+5.0%" in costly["reason"]
+    assert TC.tv_conjecture_claim(_tv_grid(+0.1, 0.0))["verdict"] == "not reproduced"
+    only_baseline = _tv_grid(-0.1, 0.0).query("kind == 'vae' or lam == 0.01")
+    assert TC.tv_conjecture_claim(only_baseline)["verdict"] == "not tested"
+
+
+def test_mode_boxplots_put_both_modes_side_by_side_only_where_full_mode_ran():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from attrprior.papers.nb01_unsupervised_priors.reference_figures import mode_boxplots
+
+    mu = _tv_grid(-0.1, 0.0)
+    assert mode_boxplots(mu) is None  # no full-mode run: nothing to compare
+    full = mu[(mu.prior == "total_variation") & (mu.lam == 0.01)].assign(mode="full", tv_rel=1.2)
+    fig = mode_boxplots(pd.concat([mu, full], ignore_index=True), metrics=("tv_rel", "recon"))
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["0", "0.01"]  # only λ where both modes ran
+    dots = [c.get_offsets() for c in ax.collections]
+    assert len(dots) == 3 and np.allclose(dots[2][:, 1], 1.2, atol=0.05)  # baseline, μ-only 0.01, full 0.01
+    assert {t.get_text() for t in ax.get_legend().get_texts()} == {"μ-only", "full"}

@@ -12,7 +12,9 @@ Vocabulary (:data:`VERDICTS`):
 :class:`Evidence`): a verdict other than *reproduced* that rests on a non-significant test becomes
 *inconclusive* when the run lacked the power to see the paper's effect — the confidence interval of the measured
 effect contains both zero and the paper's effect, or the test's power at the paper's effect is below
-:data:`MIN_POWER`. A significant result, in either direction, always stands.
+:data:`MIN_POWER`. A *not reproduced* from a non-significant test whose confidence interval lies wholly on the
+claim's side of zero (test and interval disagree) is *inconclusive* too. A significant result, in either
+direction, always stands.
 
 **Controls that can fail** (:func:`null_control`): a claim "A is no better than B" (a random graph, noise
 meta-features, fine-tuning alone) is *reproduced* only when the same run detected the real method's own effect;
@@ -122,6 +124,10 @@ def gate(verdict: str, reason: str, evidence: Evidence | None, alpha: float = AL
     if evidence is None or verdict in ("reproduced", "inconclusive", "not tested") or evidence.significant(alpha):
         return verdict, reason
     why = evidence.lacks_power()
+    if verdict == "not reproduced" and evidence.ci is not None and min(evidence.ci) > 0:
+        lo, hi = sorted(evidence.ci)
+        why = (f"its test is not significant (p = {evidence.p_value:.2g}) while its {evidence.ci_level:.0%} CI "
+               f"[{lo:.3g}, {hi:.3g}] lies on the claim's side of 0, so it has not seen the effect absent")
     if why is None:
         return verdict, reason
     was = f"the rule alone says '{verdict}'" + (f" ({reason.rstrip('.')})" if reason else "")

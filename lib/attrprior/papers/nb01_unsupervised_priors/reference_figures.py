@@ -54,6 +54,32 @@ def lambda_boxplots(frame: pd.DataFrame, prior: str, metrics: Sequence[str], ref
     return fig
 
 
+def mode_boxplots(frame: pd.DataFrame, metrics: Sequence[str] = ("tv_rel", "tv", "mu_rms", "recon"), title: str = ""):
+    """TV prior at each λ where both modes ran: μ-only (left box) beside full second-order (right box) per metric,
+    one dot per seed; the λ = 0 baselines first. None when no full-mode TV run is in ``frame``."""
+    full = lambda_groups(frame, "total_variation", metrics[0], "full")
+    lams = [0.0] + [lam for lam in full if lam > 0]
+    if len(lams) < 2:
+        return None
+    fig, axes = panel_grid(len(metrics), 3.7, 3.3)
+    rng = np.random.default_rng(0)
+    for ax, metric in zip(axes, metrics):
+        for shift, mode, color in ((-0.18, "mu_only", OURS), (0.18, "full", PRIOR_COLORS["total_variation"])):
+            groups = lambda_groups(frame, "total_variation", metric, mode)
+            pos = [i + shift for i, lam in enumerate(lams) if lam in groups and (lam > 0 or mode == "mu_only")]
+            values = [groups[lam] for lam in lams if lam in groups and (lam > 0 or mode == "mu_only")]
+            ax.boxplot(values, positions=pos, widths=0.3, showfliers=False, medianprops={"color": color})
+            for x, v in zip(pos, values):
+                ax.scatter(x + rng.uniform(-0.06, 0.06, len(v)), v, s=10, color=color, zorder=3,
+                           label=None if x != pos[-1] else {"mu_only": "μ-only", "full": "full"}[mode])
+        ax.set_xticks(range(len(lams)), [f"{lam:g}" for lam in lams])
+        ax.set_xlabel("λ (0: baseline VAEs)")
+        ax.set_title(LABELS.get(metric, metric), fontsize=9)
+    axes[0].legend(fontsize=7)
+    fig.suptitle(title, fontsize=10, wrap=True)
+    return fig
+
+
 def failure_bars(frame: pd.DataFrame, priors: Sequence[str] = ("entropy", "pearson"), mode: str = "mu_only"):
     """Failed runs (diverged, or saliency collapsed onto one latent) out of those trained, per prior and λ."""
     fig, ax = plt.subplots(figsize=(MAX_WIDTH, 3.2))
