@@ -158,7 +158,8 @@ def verdict_tradeoff(s: dict, elbow_drop: float = 0.05, min_lambdas: int = 3) ->
             why.append(f"no elbow inside the λ grid: accuracy never falls by {elbow_drop} or more "
                        f"(largest drop {s['max_acc_drop']:.4f})")
         return "partly reproduced", "; ".join(why)
-    return "not reproduced", f"TV does not fall with λ (Spearman ρ = {s['rho_tv']:.2f})"
+    return "not reproduced", (f"TV does not fall steadily with λ (Spearman ρ = {s['rho_tv']:.2f} > −0.8; lowest TV "
+                              f"{s['tv_drop']:.0%} below the baseline's)")
 
 
 __all__ = [
