@@ -25,6 +25,16 @@ def _their_groups(reference: pd.DataFrame | None, prior: str, metric: str, lams:
     return {lam: v for lam, v in values.items() if len(v)}
 
 
+def _boxes_with_dots(ax, positions, values, color: str, rng: np.random.Generator, label: str, width: float,
+                     jitter: float, size: float, label_last: bool = False) -> None:
+    """A box per group at ``positions`` and its runs as jittered dots; ``label`` on the first (or last) group."""
+    ax.boxplot(values, positions=positions, widths=width, showfliers=False, medianprops={"color": color})
+    labelled = len(values) - 1 if label_last else 0
+    for j, (x, v) in enumerate(zip(positions, values)):
+        ax.scatter(x + rng.uniform(-jitter, jitter, len(v)), v, s=size, color=color, zorder=3,
+                   label=label if j == labelled else None)
+
+
 def lambda_boxplots(frame: pd.DataFrame, prior: str, metrics: Sequence[str], reference: pd.DataFrame | None = None,
                     title: str = "", mode: str = "mu_only"):
     """One panel per metric: our runs per λ (box + one dot per seed) and, where the authors trained the same λ, their
@@ -36,11 +46,9 @@ def lambda_boxplots(frame: pd.DataFrame, prior: str, metrics: Sequence[str], ref
         lams = list(groups)
         theirs = _their_groups(reference, prior, metric, lams)
         pos = np.arange(len(lams))
-        ax.boxplot([groups[l] for l in lams], positions=pos - 0.12, widths=0.32, showfliers=False,
-                   medianprops={"color": OURS})
+        _boxes_with_dots(ax, pos - 0.12, [groups[l] for l in lams], OURS, rng, "ours (8,000-image split)",
+                         width=0.32, jitter=0.08, size=14)
         for p, lam in zip(pos, lams):
-            ax.scatter(p - 0.12 + rng.uniform(-0.08, 0.08, len(groups[lam])), groups[lam], s=14, color=OURS, zorder=3,
-                       label="ours (8,000-image split)" if p == 0 else None)
             if lam in theirs:
                 ax.scatter(np.full(len(theirs[lam]), p + 0.22), theirs[lam], marker="D", s=16, facecolor="none",
                            edgecolor=THEIRS, zorder=3, label="authors' models" if lam == lams[0] else None)
@@ -66,12 +74,10 @@ def mode_boxplots(frame: pd.DataFrame, metrics: Sequence[str] = ("tv_rel", "tv",
     for ax, metric in zip(axes, metrics):
         for shift, mode, color in ((-0.18, "mu_only", OURS), (0.18, "full", PRIOR_COLORS["total_variation"])):
             groups = lambda_groups(frame, "total_variation", metric, mode)
-            pos = [i + shift for i, lam in enumerate(lams) if lam in groups and (lam > 0 or mode == "mu_only")]
-            values = [groups[lam] for lam in lams if lam in groups and (lam > 0 or mode == "mu_only")]
-            ax.boxplot(values, positions=pos, widths=0.3, showfliers=False, medianprops={"color": color})
-            for x, v in zip(pos, values):
-                ax.scatter(x + rng.uniform(-0.06, 0.06, len(v)), v, s=10, color=color, zorder=3,
-                           label=None if x != pos[-1] else {"mu_only": "μ-only", "full": "full"}[mode])
+            shown = [i for i, lam in enumerate(lams) if lam in groups and (lam > 0 or mode == "mu_only")]
+            _boxes_with_dots(ax, np.asarray(shown) + shift, [groups[lams[i]] for i in shown], color, rng,
+                             {"mu_only": "μ-only", "full": "full"}[mode], width=0.3, jitter=0.06, size=10,
+                             label_last=True)
         ax.set_xticks(range(len(lams)), [f"{lam:g}" for lam in lams])
         ax.set_xlabel("λ (0: baseline VAEs)")
         ax.set_title(LABELS.get(metric, metric), fontsize=9)
