@@ -62,3 +62,17 @@ def test_gradient_claims_from_a_table():
     assert c1["kind"] == c2["kind"] == "paper" and c1["section"] == "nb03c-gradients"
     c1, c2 = G.gradient_claims(_best(gini_grad_sparsity=0.0), auc_ev, gini_ev)
     assert c2["verdict"] != "reproduced"
+
+
+def test_rules_judge_at_the_runs_alpha():
+    """A lead at p ≈ 0.01 counts at α = 0.05 but not at the paper's α = 1e-4 (the paper profile's)."""
+    a = np.linspace(0.0, 1.0, 30)
+    noise = np.tile([0.01, -0.01], 15)
+    weak = V.paired_evidence(a + 0.005 + noise, a, unit="Δ")  # effect 0.005, p ≈ 0.01
+    assert 1e-4 < weak.p_value < 0.05
+    assert G.l1_gradients_poor(weak, weak)[0] == "reproduced"
+    assert G.l1_gradients_poor(weak, weak, alpha=1e-4)[0] != "reproduced"
+    assert V.verdict_first("gini_eg", weak)[0] == "reproduced"
+    assert V.verdict_first("gini_eg", weak, alpha=1e-4)[0] != "reproduced"
+    assert V.verdict_first("sgl", weak)[0] == "partly reproduced"
+    assert V.verdict_first("sgl", weak, alpha=1e-4)[0] == "inconclusive"

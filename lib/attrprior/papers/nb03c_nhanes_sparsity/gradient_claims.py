@@ -15,7 +15,7 @@ from typing import Any, Mapping
 import pandas as pd
 
 from attrprior.compendium.claims import paper_text
-from attrprior.compendium.verdicts import Evidence, better, detected
+from attrprior.compendium.verdicts import ALPHA, Evidence, better, detected
 
 from .verdicts import paired_evidence
 
@@ -29,13 +29,14 @@ def _d(ev: Evidence) -> str:
     return f"Δ = {ev.effect:+.4f}" + (f", p = {ev.p_value:.2g}" if ev.p_value is not None else "")
 
 
-def l1_gradients_poor(auc: Evidence | None, gini: Evidence | None) -> tuple[str, str, Evidence | None]:
+def l1_gradients_poor(auc: Evidence | None, gini: Evidence | None, alpha: float = ALPHA
+                      ) -> tuple[str, str, Evidence | None]:
     """Gini EG − L1-on-gradients on test ROC-AUC (``auc``) and on sparsity (``gini``), each paired by replicate.
     *Reproduced*: both significantly positive (L1 on gradients worse on both, as the paper's T = 18.3 and 40.0);
     *partly*: one of the two; otherwise *not reproduced*, through the inconclusive rule on the weaker of the two."""
     if auc is None or gini is None:
         return "inconclusive", "Inconclusive: fewer than two replicates, no paired test is possible.", None
-    verdicts = {name: better(ev) for name, ev in (("ROC-AUC", auc), ("sparsity", gini))}
+    verdicts = {name: better(ev, alpha) for name, ev in (("ROC-AUC", auc), ("sparsity", gini))}
     held = [n for n, (v, _) in verdicts.items() if v == "reproduced"]
     weaker = max((auc, gini), key=lambda ev: 1.0 if ev.p_value is None else ev.p_value)  # p = 0.0 is not "none"
     facts = f"Gini EG − L1 gradients: ROC-AUC {_d(auc)}; Gini {_d(gini)}"
@@ -45,13 +46,13 @@ def l1_gradients_poor(auc: Evidence | None, gini: Evidence | None) -> tuple[str,
         missing = next(n for n in verdicts if n not in held)
         strong = gini if held == ["sparsity"] else auc
         return "partly reproduced", f"worse on {held[0]} only ({missing}: {verdicts[missing][1]}); {facts}", strong
-    contra = [ev for ev in (auc, gini) if ev.significant() and ev.effect < 0]  # L1 gradients significantly better
+    contra = [ev for ev in (auc, gini) if ev.significant(alpha) and ev.effect < 0]  # L1 gradients significantly better
     return "not reproduced", f"worse on neither; {facts}", contra[0] if contra else weaker
 
 
 def gini_gradients_sparser_not_better(sparser: Evidence | None, vs_baselines: Mapping[str, Evidence | None],
-                                      method_detected: bool, labels: Mapping[str, str] | None = None
-                                      ) -> tuple[str, str, Evidence | None]:
+                                      method_detected: bool, labels: Mapping[str, str] | None = None,
+                                      alpha: float = ALPHA) -> tuple[str, str, Evidence | None]:
     """Two halves. *Sparser*: Gini-on-gradients − unregularised on the Gini coefficient (:func:`better`).
     *Not better in ROC-AUC*: Gini-on-gradients − each weight-penalty baseline; a half that holds when no baseline is
     significantly beaten — which counts only if the same run detected the Gini EG prior's own ROC-AUC gain over
@@ -61,8 +62,8 @@ def gini_gradients_sparser_not_better(sparser: Evidence | None, vs_baselines: Ma
     labels = labels or {}
     if sparser is None:
         return "inconclusive", "Inconclusive: fewer than two replicates, no paired test is possible.", None
-    sparse_v, sparse_r = better(sparser)
-    beaten = {m: ev for m, ev in vs_baselines.items() if ev is not None and ev.significant() and ev.effect > 0}
+    sparse_v, sparse_r = better(sparser, alpha)
+    beaten = {m: ev for m, ev in vs_baselines.items() if ev is not None and ev.significant(alpha) and ev.effect > 0}
     if beaten:
         m, ev = next(iter(beaten.items()))
         return "not reproduced", f"Gini gradients significantly beats {labels.get(m, m)} in ROC-AUC ({_d(ev)})", ev
@@ -71,7 +72,7 @@ def gini_gradients_sparser_not_better(sparser: Evidence | None, vs_baselines: Ma
             return sparse_v, f"{sparse_r} (the sparsity half: Gini gradients − unregularised)", sparser
         return sparse_v, f"not significantly sparser than the unregularised model ({sparse_r or _d(sparser)})", sparser
     shown = "; ".join(f"vs {labels.get(m, m)}: {_d(ev)}" for m, ev in vs_baselines.items() if ev is not None)
-    if method_detected or all(ev is not None and ev.significant() for ev in vs_baselines.values()):
+    if method_detected or all(ev is not None and ev.significant(alpha) for ev in vs_baselines.values()):
         return "reproduced", f"sparser ({_d(sparser)}); beats no weight-penalty baseline in ROC-AUC ({shown})", sparser
     return "partly reproduced", (f"sparser ({_d(sparser)}), but the ROC-AUC half cannot be told: this run did not "
                                  f"detect the Gini EG prior's own ROC-AUC gain over these baselines, so 'no better' "
@@ -93,15 +94,15 @@ def gradient_comparisons(best: pd.DataFrame) -> tuple[Evidence | None, dict[str,
 
 def gradient_claims(best: pd.DataFrame, auc_ev: Mapping[str, Evidence], gini_ev: Mapping[str, Evidence],
                     labels: Mapping[str, str] | None = None,
-                    comparisons: tuple[Evidence | None, dict[str, Evidence | None]] | None = None
-                    ) -> list[dict[str, Any]]:
+                    comparisons: tuple[Evidence | None, dict[str, Evidence | None]] | None = None,
+                    alpha: float = ALPHA) -> list[dict[str, Any]]:
     """The two claims' recorder arguments (the notebook adds ``seeds``), from the selected models ``best``, the
     Gini EG comparisons already made for the ROC-AUC and sparsity claims (``auc_ev``, ``gini_ev``) and
-    :func:`gradient_comparisons` (computed here when not given)."""
-    v1, r1, e1 = l1_gradients_poor(auc_ev.get("l1_grad"), gini_ev.get("l1_grad"))
+    :func:`gradient_comparisons` (computed here when not given); tests are significant below ``alpha``."""
+    v1, r1, e1 = l1_gradients_poor(auc_ev.get("l1_grad"), gini_ev.get("l1_grad"), alpha)
     sparser, vs = comparisons if comparisons is not None else gradient_comparisons(best)
-    seen = any(detected(auc_ev.get(m)) for m in WEIGHT_BASELINES)
-    v2, r2, e2 = gini_gradients_sparser_not_better(sparser, vs, seen, labels)
+    seen = any(detected(auc_ev.get(m), alpha) for m in WEIGHT_BASELINES)
+    v2, r2, e2 = gini_gradients_sparser_not_better(sparser, vs, seen, labels, alpha)
     source = paper_text("§2.5")
     return [
         dict(id="l1-gradients-poor", statement="An L1 penalty on plain gradients is worse than the Gini EG prior in "
