@@ -181,9 +181,9 @@ def verdict_first(leader: str | None, evidence: Evidence | None, claim: str = "t
                   alpha: float = ALPHA) -> Verdict:
     """"``reference`` comes first" (lowest mean Lorenz curve; highest sparsity over λ), tested against its closest
     rival (``evidence.effect`` > 0 favours ``reference``): *reproduced* if it comes first and the paired test
-    agrees significantly at ``alpha``; *partly* if it comes first without a significant lead; *not reproduced* if another
-    model comes first — both through the inconclusive rule. No informative setting or fewer than two replicates:
-    *inconclusive*."""
+    agrees significantly at ``alpha``; *partly* if it comes first without a significant lead; *not reproduced* if
+    another model comes first — both through the inconclusive rule. No informative setting or fewer than two
+    replicates: *inconclusive*."""
     labels = labels or {}
     if leader is None:
         return "inconclusive", (f"Inconclusive: no (model, λ) reaches a mean validation ROC-AUC above "
@@ -194,7 +194,8 @@ def verdict_first(leader: str | None, evidence: Evidence | None, claim: str = "t
         return "inconclusive", "Inconclusive: fewer than two replicates, no paired test is possible."
     d = f"Δ = {evidence.effect:+.4f}" + (f", p = {evidence.p_value:.2g}" if evidence.p_value is not None else "")
     if leader == reference:
-        return better(evidence, alpha, partial_if=f"{claim} comes first, but not significantly ahead of its rival ({d})")
+        return better(evidence, alpha,
+                      partial_if=f"{claim} comes first, but not significantly ahead of its rival ({d})")
     if evidence.significant(alpha) and evidence.effect > 0:  # the per-replicate test disagrees with the means
         return "partly reproduced", (f"{labels.get(leader, leader)} comes first on the means, but {claim} is "
                                      f"significantly ahead replicate by replicate ({d})")
