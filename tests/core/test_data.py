@@ -35,9 +35,9 @@ def test_missing_file_names_file_checksum_and_source(fake_data_dir: Path):
 
 
 @needs_data
-def test_corrupted_copy_is_refused(fake_data_dir: Path, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.delenv(data.DATA_ENV)
-    real = data.shipped_path(LABELS)
+def test_corrupted_copy_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    real = data.shipped_path(LABELS)  # the real file, wherever the session's data folder is
+    fake_data_dir = tmp_path
     monkeypatch.setenv(data.DATA_ENV, str(fake_data_dir))
     copy = fake_data_dir / LABELS
     copy.parent.mkdir(parents=True)
