@@ -70,6 +70,21 @@ def test_recorder_applies_the_inconclusive_rule_and_the_scale_caveat(rec: ClaimR
     assert c.verdict == "not reproduced" and c.evidence["power"] == 0.99 and c.evidence["ci"] == [-0.2, 0.05]
 
 
+def test_recorder_gates_at_the_notebooks_alpha():
+    """p = 0.01 is significant at 0.05 but not at 03c's paper-profile 1e-4: only there does the gate apply."""
+    ev = Evidence("paired t-test", effect=0.02, n=10, p_value=0.01, ci=(0.005, 0.035), target=0.05, power=0.3)
+    default = ClaimRecorder(configure("00_data", cell_namespace("00_data", "smoke")), paper="p", data_kind="real")
+    paper = ClaimRecorder(configure("03c_nhanes_sparsity", {**cell_namespace("03c_nhanes_sparsity", "smoke"),
+                                                            "alpha": 1e-4}), paper="p", data_kind="real")
+    assert (default.alpha, paper.alpha) == (0.05, 1e-4)
+    args = ("A beats B", "0.05", 0.02, "partly reproduced")
+    assert default.add("x", *args, reason="direction only", evidence=ev, **PAPER).verdict == "partly reproduced"
+    c = paper.add("x", *args, reason="direction only", evidence=ev, **PAPER)
+    assert c.verdict == "inconclusive" and "power" in c.reason and paper.provenance()["alpha"] == 1e-4
+    with pytest.raises(ClaimError, match="alpha"):
+        ClaimRecorder(default.cfg, paper="p", alpha=1.5)
+
+
 def test_round_trip_with_provenance(rec: ClaimRecorder, tmp_path: Path):
     import numpy as np
 

@@ -26,7 +26,7 @@ from typing import Any, Sequence
 
 from attrprior.compendium.atomic import write_atomic
 from attrprior.compendium.params import Config
-from attrprior.compendium.verdicts import VERDICTS, Evidence, gate
+from attrprior.compendium.verdicts import ALPHA, VERDICTS, Evidence, gate
 
 CLAIMS_FILE = "claims.json"
 KINDS = ("paper", "extension", "check")
@@ -111,16 +111,31 @@ def _finite_or_none(x: Any, name: str) -> float | None:
     return value if math.isfinite(value) else None
 
 
+def _alpha(cfg: Config, alpha: float | None) -> float:
+    """The recorder's significance level: ``alpha`` if given, else the notebook's ``alpha`` parameter, else ALPHA."""
+    value = alpha if alpha is not None else cfg.values.get("alpha")
+    if value is None:
+        return ALPHA
+    level = _finite_or_none(value, "alpha")
+    if level is None or not 0 < level < 1:
+        raise ClaimError(f"the claims' significance level alpha must lie in (0, 1), got {value!r}")
+    return level
+
+
 class ClaimRecorder:
     """Collects the claims of one notebook run and writes them atomically.
 
     ``data_kind`` and ``data`` describe what the run ran on (a claim may override them); ``scale`` is one line
     saying how big the run is (seeds, epochs, data size), added to the reason of every verdict short of
     *reproduced* at a profile other than ``paper``, so a reader sees at once what a weak verdict rests on.
+    ``alpha`` is the significance level the inconclusive rule gates at: the notebook's own ``alpha`` parameter
+    when it has one (notebook 03c judges at the paper's 1e-4), else :data:`~attrprior.compendium.verdicts.ALPHA`.
     """
 
-    def __init__(self, cfg: Config, paper: str, data: str = "", data_kind: str = "", scale: str = "") -> None:
+    def __init__(self, cfg: Config, paper: str, data: str = "", data_kind: str = "", scale: str = "",
+                 alpha: float | None = None) -> None:
         self.cfg = cfg
+        self.alpha = _alpha(cfg, alpha)
         self.paper = paper
         self.data = data
         self.data_kind = data_kind
@@ -177,7 +192,7 @@ class ClaimRecorder:
             raise ClaimError(f"claim {id!r}: evidence must be a verdicts.Evidence")
         if evidence is not None and evidence.ci is None and evidence.power is None and verdict != "not tested":
             raise ClaimError(f"claim {id!r}: a statistical claim needs a confidence interval or a power in its evidence")
-        verdict, reason = gate(verdict, reason, evidence)
+        verdict, reason = gate(verdict, reason, evidence, self.alpha)
         if verdict != "reproduced" and not reason:
             raise ClaimError(f"claim {id!r}: verdict {verdict!r} needs a reason")
         if not isinstance(measured, str):
@@ -205,6 +220,7 @@ class ClaimRecorder:
             "profile": self.cfg.profile,
             "parameters": _jsonable(self.cfg.as_dict()),
             "overrides": _jsonable(self.cfg.overrides),
+            "alpha": self.alpha,
             "data_kind": self.data_kind,
             "scale": self.scale,
             "git_commit": self._commit,
