@@ -74,6 +74,18 @@ def test_beta_and_modes_rules():
     assert V.modes_rule({"1": (n, p), "2": (i, n), "3": (n, p)})[0] == i
 
 
+def test_modes_claim_with_one_claim_in_both_modes_is_partly_at_most():
+    from attrprior.papers.nb01_unsupervised_priors.judgements import modes_claim
+
+    r, n = "reproduced", "not reproduced"
+    full = modes_claim({"claim 1": (r, r), "claim 2": (n, n), "claim 3": (r, r)}, ("mu_only", "full"), [0, 1])
+    assert full["verdict"] == r and full["measured"] == 3
+    tv_only = modes_claim({"claim 1": (r, r)}, ("mu_only", "full"), [0, 1])
+    assert tv_only["verdict"] == "partly reproduced" and "claim 2, claim 3 not run in both modes" in tv_only["reason"]
+    assert tv_only["unit"].startswith("of 1 claim run")
+    assert modes_claim({"claim 1": (r, n)}, ("mu_only", "full"), [0])["verdict"] == n  # the one compared differs
+
+
 def _frame(tv_rel_factor: float) -> pd.DataFrame:
     rows = []
     for s in range(4):
