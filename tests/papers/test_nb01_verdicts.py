@@ -75,8 +75,7 @@ def test_beta_and_modes_rules():
 
 
 def test_modes_claim_with_one_claim_in_both_modes_is_partly_at_most():
-    from attrprior.papers.nb01_unsupervised_priors.judgements import modes_claim
-
+    modes_claim = J.modes_claim
     r, n = "reproduced", "not reproduced"
     full = modes_claim({"claim 1": (r, r), "claim 2": (n, n), "claim 3": (r, r)}, ("mu_only", "full"), [0, 1])
     assert full["verdict"] == r and full["measured"] == 3
