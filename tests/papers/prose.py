@@ -1,0 +1,41 @@
+"""Helpers for tests that hold a notebook's hand-written prose to the committed results it quotes."""
+import json
+import math
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+COMMITTED = ROOT / "results" / "paper"
+
+
+def cell_text(notebook: str, cell_id: str) -> str:
+    """The source of one markdown cell of ``notebooks/<notebook>.ipynb``, whitespace collapsed to single spaces."""
+    cells = json.loads((ROOT / "notebooks" / f"{notebook}.ipynb").read_text())["cells"]
+    [cell] = [c for c in cells if c.get("id") == cell_id]
+    return " ".join("".join(cell["source"]).split())
+
+
+def committed_claims(notebook: str) -> dict[str, dict]:
+    """The committed paper run's claims by id; an empty dict when the notebook has no committed run."""
+    path = COMMITTED / notebook / "claims.json"
+    return {c["id"]: c for c in json.loads(path.read_text())["claims"]} if path.exists() else {}
+
+
+def superscript(n: int) -> str:
+    """-6 -> '⁻⁶'."""
+    return str(n).translate(str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"))
+
+
+def p_text(p: float) -> str:
+    """4.1e-05 -> '4·10⁻⁵', the notebooks' way of writing a p value."""
+    mantissa, exponent = f"{p:.0e}".split("e")
+    return f"{mantissa}·10{superscript(int(exponent))}"
+
+
+def power_of_ten(x: float) -> str:
+    """1e-06 -> '10⁻⁶': x's nearest power of ten, as the notebooks write λ grids and p ≈ 10⁻⁹."""
+    return "10" + superscript(round(math.log10(x)))
+
+
+def missing_quotes(text: str, expected: list[str]) -> list[str]:
+    """The expected phrases that the text does not contain."""
+    return [e for e in expected if e not in text]

@@ -1,0 +1,61 @@
+"""Notebooks 03b and 03c: the numbers their prose quotes from the committed paper runs are those runs' numbers."""
+import json
+
+import pandas as pd
+import pytest
+
+from tests.papers.prose import COMMITTED, cell_text, committed_claims, missing_quotes, power_of_ten
+
+
+def test_03b_lambda_sweep_paragraph_quotes_the_committed_run():
+    run = COMMITTED / "03b_mnist_tv_prior"
+    claims = committed_claims("03b_mnist_tv_prior")
+    if not claims:
+        pytest.skip("no committed paper run of notebook 03b")
+    sweep = pd.read_csv(run / "lambda_sweep.csv")
+    provenance = json.loads((run / "claims.json").read_text())["provenance"]
+    base = sweep[sweep["method"] == "baseline"].iloc[0]
+    eg = sweep[sweep["method"] == "expected_gradients"].sort_values("lam")
+    grad = sweep[sweep["method"] == "gradients"].sort_values("lam")
+    floor = eg.loc[eg["tv_expected_gradients"].idxmin()]
+    beyond = eg[eg["lam"] >= floor["lam"]]
+    assert beyond["tv_expected_gradients"].max() <= 1.02 * floor["tv_expected_gradients"], "the text says within 2 %"
+    tolerance = provenance["parameters"]["tolerance"]
+    for prior in (eg, grad):  # "no λ of this grid kept validation accuracy within 1 % of the baseline's"
+        assert prior["val_acc"].max() < base["val_acc"] - tolerance
+    best = {name: prior.loc[prior["val_acc"].idxmax()] for name, prior in (("eg", eg), ("grad", grad))}
+    expected = [f"{provenance['wall_time_s'] / 60:.0f} minutes on two CPU cores",
+                f"falls by {100 * claims['mnist_tradeoff']['extra']['tv_drop']:.0f} % from λ = 0 to λ = "
+                f"{power_of_ten(floor['lam'])}",
+                f"to {power_of_ten(eg['lam'].max())} (validation accuracy "
+                f"{beyond['val_acc'].min():.3f}–{beyond['val_acc'].max():.3f} throughout)",
+                f"the baseline's {base['val_acc']:.3f} (EG prior at best {best['eg']['val_acc']:.3f}, "
+                f"gradient prior {best['grad']['val_acc']:.3f})",
+                f"chose λ = {power_of_ten(best['eg']['lam'])} for the EG prior and "
+                f"{power_of_ten(best['grad']['lam'])} for the gradient prior"]
+    missing = missing_quotes(cell_text("03b_mnist_tv_prior", "committed-03b-md"), expected)
+    assert not missing, f"notebook 03b's paper-scale paragraph no longer matches the committed run: {missing}"
+
+
+def test_03c_paragraph_quotes_the_committed_run():
+    claims = committed_claims("03c_nhanes_sparsity")
+    if not claims:
+        pytest.skip("no committed paper run of notebook 03c")
+    meta = json.loads((COMMITTED / "03c_nhanes_sparsity" / "meta.json").read_text())
+    auc, sparsest = claims["gini-eg-best-auc"], claims["gini-eg-sparsest"]
+    vs_grad = auc["extra"]["comparisons"]["gini_grad"]
+    sgl = claims["gini-gradients-sparser-not-better"]["evidence"]
+    areas = claims["gini-eg-lorenz"]["extra"]["mean_curve_area"]
+    alpha = meta["parameters"]["alpha"]
+    assert alpha == 1e-4 and min(vs_grad["p_value"], auc["evidence"]["p_value"],
+                                 sparsest["evidence"]["p_value"]) > alpha, "the text: not significant at α = 10⁻⁴"
+    assert 0 < areas["gini_eg"] - areas["gini_grad"] < 0.01, "the text: Gini-gradients' Lorenz curve a hair below"
+    expected = [f"({meta['parameters']['n_replicates']} replicates, {meta['wall_s'] / 60:.0f} min on two cores)",
+                f"(Δ Gini {sparsest['evidence']['effect']:+.3f}, p = {sparsest['evidence']['p_value']:.2f})",
+                f"on ROC-AUC ({vs_grad['effect']:+.3f}, p = {vs_grad['p_value']:.2f})",
+                f"first layer on ROC-AUC ({auc['evidence']['effect']:+.3f}, p = {auc['evidence']['p_value']:.2f})",
+                f"beats SGL on ROC-AUC (p ≈ {power_of_ten(sgl['p_value'])})",
+                f"(the Lorenz claim: *{claims['gini-eg-lorenz']['verdict']}*)"]
+    assert auc["verdict"].startswith("partly") and sparsest["verdict"].startswith("partly"), "the text: both *partly*"
+    missing = missing_quotes(cell_text("03c_nhanes_sparsity", "committed-03c-md"), expected)
+    assert not missing, f"notebook 03c's paper-scale paragraph no longer matches the committed run: {missing}"
