@@ -1,0 +1,41 @@
+"""Notebooks 02 and 04: the settings their prose gives for the committed paper runs are the runs' settings."""
+import json
+
+import pytest
+
+from tests.papers.prose import COMMITTED, cell_text, missing_quotes
+
+WORDS = {2: "two", 3: "three", 5: "five", 6: "six", 10: "ten"}
+
+
+def _meta(notebook: str) -> dict:
+    path = COMMITTED / notebook / "meta.json"
+    if not path.exists():
+        pytest.skip(f"no committed paper run of notebook {notebook}")
+    return json.loads(path.read_text())
+
+
+def test_02_paper_scale_paragraph_gives_the_committed_settings():
+    meta = _meta("02_shap_loadings")
+    p = meta["parameters"]
+    expected = [f"in {meta['wall_s'] / 60:.0f} minutes",
+                f"{WORDS[len(p['seeds'])]} seeds of the main experiment at n = {p['n']:,} and p = {p['p']:,} "
+                f"with {p['epochs']} VAE epochs ({p['n_explain']} explained samples, {p['n_background']} background "
+                f"samples, {p['n_samples']} expected-gradients draws)",
+                f"{WORDS[len(p['sweep_seeds'])]} seeds per sweep point at n = {p['sweep_n']:,} and p = {p['sweep_p']:,}",
+                f"over {WORDS[len(p['sweep_sparsity'])]} sparsities, {WORDS[len(p['sweep_noise'])]} noise levels and "
+                f"{WORDS[len(p['sweep_k'])]} factor counts"]
+    missing = missing_quotes(cell_text("02_shap_loadings", "8350e941"), expected)
+    assert not missing, f"notebook 02's paper-scale paragraph no longer matches the committed run: {missing}"
+
+
+def test_04_paper_scale_paragraph_gives_the_committed_settings():
+    p = _meta("04_svae")["parameters"]
+    data = json.loads((COMMITTED / "04_svae" / "claims.json").read_text())["claims"][0]["data"]
+    assert "8,000 train" in data, "the text says the run trained on the 8,000-image offline split"
+    alphas = ", ".join(f"{a:g}" for a in p["alphas"])
+    betas = ", ".join(f"{b:g}" for b in p["betas"])
+    expected = [f"({WORDS[len(p['seeds'])]} seeds; α ∈ {{{alphas}}} × β ∈ {{{betas}}}",
+                f"{p['epochs']} epochs on the 8,000-image offline split"]
+    missing = missing_quotes(cell_text("04_svae", "00c79c54"), expected)
+    assert not missing, f"notebook 04's paper-scale paragraph no longer matches the committed run: {missing}"
