@@ -59,3 +59,21 @@ def test_03c_paragraph_quotes_the_committed_run():
     assert auc["verdict"].startswith("partly") and sparsest["verdict"].startswith("partly"), "the text: both *partly*"
     missing = missing_quotes(cell_text("03c_nhanes_sparsity", "committed-03c-md"), expected)
     assert not missing, f"notebook 03c's paper-scale paragraph no longer matches the committed run: {missing}"
+
+
+def test_03b_tradeoff_verdict_follows_from_the_committed_sweep():
+    """The committed mnist_tradeoff verdict and reason are what the current rule gives on the committed λ sweep."""
+    from attrprior.papers.nb03b_mnist_tv_prior import robustness, verdicts
+
+    claims = committed_claims("03b_mnist_tv_prior")
+    if not claims:
+        pytest.skip("no committed paper run of notebook 03b")
+    sweep = pd.read_csv(COMMITTED / "03b_mnist_tv_prior" / "lambda_sweep.csv")
+    base = sweep[sweep["method"] == "baseline"].iloc[0]
+    eg = sweep[sweep["method"] == "expected_gradients"]
+    stats = robustness.tradeoff_stats(eg["lam"].tolist(), eg["tv_expected_gradients"].tolist(),
+                                      eg["val_acc"].tolist(), base["tv_expected_gradients"], base["val_acc"])
+    verdict, reason = verdicts.verdict_tradeoff(stats, elbow_drop=0.05)
+    claim = claims["mnist_tradeoff"]
+    assert claim["verdict"] == verdict and claim["reason"].startswith(reason)
+    assert claim["measured"] == pytest.approx(stats["rho_tv"])
