@@ -36,6 +36,8 @@ def power_of_ten(x: float) -> str:
     return "10" + superscript(round(math.log10(x)))
 
 
-def missing_quotes(text: str, expected: list[str]) -> list[str]:
-    """The expected phrases that the text does not contain."""
-    return [e for e in expected if e not in text]
+def assert_quotes(notebook: str, cell_id: str, expected: list[str]) -> None:
+    """Fail, naming every phrase missing, unless the cell contains each phrase recomputed from the committed run."""
+    text = cell_text(notebook, cell_id)
+    missing = [e for e in expected if e not in text]
+    assert not missing, f"notebook {notebook}, cell {cell_id}, no longer matches its committed run: {missing}"

@@ -6,7 +6,7 @@ they quote from ``results/paper/01_unsupervised_priors/`` so that a rerun that c
 import pytest
 
 from attrprior.papers.nb01_unsupervised_priors.rejudge import grid_frame
-from tests.papers.prose import COMMITTED, cell_text, committed_claims, missing_quotes, p_text
+from tests.papers.prose import COMMITTED, assert_quotes, committed_claims, p_text
 
 NB = "01_unsupervised_priors"
 
@@ -42,14 +42,13 @@ def test_full_mode_paragraph_quotes_the_committed_run(committed):
                  f"{p_text(per_lam['0.001']['p_holm'])})",
                  f"is *{full_claim['verdict'].split()[0]}* reproduced",
                  f"it stays *{mu_claim['verdict']}*"]
-    missing = missing_quotes(cell_text(NB, "22bd9380"), expected)
-    assert not missing, f"notebook 01's full-mode paragraph no longer matches the committed run: {missing}"
+    assert_quotes(NB, "22bd9380", expected)
 
 
 def test_claim1_measure_choice_quotes_the_committed_run(committed):
     extra = committed[1]["1-tv-prior"]["extra"]
     quoted = f"raw TV {extra['raw_tv_factor']:.0f}× lower with RMS(μ) {-extra['mu_rms_change_pct']:.0f} % lower"
-    assert not missing_quotes(cell_text(NB, "39d2478d"), [quoted]), f"claim 1's section no longer says '{quoted}'"
+    assert_quotes(NB, "39d2478d", [quoted])
 
 
 def test_p_text_writes_the_notebooks_form():

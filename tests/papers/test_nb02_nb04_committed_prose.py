@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from tests.papers.prose import COMMITTED, cell_text, missing_quotes
+from tests.papers.prose import COMMITTED, assert_quotes
 
 WORDS = {2: "two", 3: "three", 5: "five", 6: "six", 10: "ten"}
 
@@ -25,8 +25,7 @@ def test_02_paper_scale_paragraph_gives_the_committed_settings():
                 f"{WORDS[len(p['sweep_seeds'])]} seeds per sweep point at n = {p['sweep_n']:,} and p = {p['sweep_p']:,}",
                 f"over {WORDS[len(p['sweep_sparsity'])]} sparsities, {WORDS[len(p['sweep_noise'])]} noise levels and "
                 f"{WORDS[len(p['sweep_k'])]} factor counts"]
-    missing = missing_quotes(cell_text("02_shap_loadings", "8350e941"), expected)
-    assert not missing, f"notebook 02's paper-scale paragraph no longer matches the committed run: {missing}"
+    assert_quotes("02_shap_loadings", "8350e941", expected)
 
 
 def test_04_paper_scale_paragraph_gives_the_committed_settings():
@@ -37,5 +36,4 @@ def test_04_paper_scale_paragraph_gives_the_committed_settings():
     betas = ", ".join(f"{b:g}" for b in p["betas"])
     expected = [f"({WORDS[len(p['seeds'])]} seeds; α ∈ {{{alphas}}} × β ∈ {{{betas}}}",
                 f"{p['epochs']} epochs on the 8,000-image offline split"]
-    missing = missing_quotes(cell_text("04_svae", "00c79c54"), expected)
-    assert not missing, f"notebook 04's paper-scale paragraph no longer matches the committed run: {missing}"
+    assert_quotes("04_svae", "00c79c54", expected)

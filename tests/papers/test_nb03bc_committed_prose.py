@@ -4,7 +4,7 @@ import json
 import pandas as pd
 import pytest
 
-from tests.papers.prose import COMMITTED, cell_text, committed_claims, missing_quotes, power_of_ten
+from tests.papers.prose import COMMITTED, assert_quotes, committed_claims, power_of_ten
 
 
 def test_03b_lambda_sweep_paragraph_quotes_the_committed_run():
@@ -33,8 +33,7 @@ def test_03b_lambda_sweep_paragraph_quotes_the_committed_run():
                 f"gradient prior {best['grad']['val_acc']:.3f})",
                 f"chose λ = {power_of_ten(best['eg']['lam'])} for the EG prior and "
                 f"{power_of_ten(best['grad']['lam'])} for the gradient prior"]
-    missing = missing_quotes(cell_text("03b_mnist_tv_prior", "committed-03b-md"), expected)
-    assert not missing, f"notebook 03b's paper-scale paragraph no longer matches the committed run: {missing}"
+    assert_quotes("03b_mnist_tv_prior", "committed-03b-md", expected)
 
 
 def test_03c_paragraph_quotes_the_committed_run():
@@ -57,8 +56,7 @@ def test_03c_paragraph_quotes_the_committed_run():
                 f"beats SGL on ROC-AUC (p ≈ {power_of_ten(sgl['p_value'])})",
                 f"(the Lorenz claim: *{claims['gini-eg-lorenz']['verdict']}*)"]
     assert auc["verdict"].startswith("partly") and sparsest["verdict"].startswith("partly"), "the text: both *partly*"
-    missing = missing_quotes(cell_text("03c_nhanes_sparsity", "committed-03c-md"), expected)
-    assert not missing, f"notebook 03c's paper-scale paragraph no longer matches the committed run: {missing}"
+    assert_quotes("03c_nhanes_sparsity", "committed-03c-md", expected)
 
 
 def test_03b_tradeoff_verdict_follows_from_the_committed_sweep():
