@@ -3,8 +3,11 @@ import json
 import math
 from pathlib import Path
 
+import pytest
+
+from attrprior.compendium.committed import CommittedRun, load_committed
+
 ROOT = Path(__file__).resolve().parents[2]
-COMMITTED = ROOT / "results" / "paper"
 
 
 def cell_text(notebook: str, cell_id: str) -> str:
@@ -14,10 +17,17 @@ def cell_text(notebook: str, cell_id: str) -> str:
     return " ".join("".join(cell["source"]).split())
 
 
-def committed_claims(notebook: str) -> dict[str, dict]:
-    """The committed paper run's claims by id; an empty dict when the notebook has no committed run."""
-    path = COMMITTED / notebook / "claims.json"
-    return {c["id"]: c for c in json.loads(path.read_text())["claims"]} if path.exists() else {}
+def committed_run(notebook: str) -> tuple[CommittedRun, dict[str, dict]]:
+    """The committed paper run of ``notebook`` and its claims by id; skips the test when none is committed."""
+    run = load_committed(notebook)
+    if run is None:
+        pytest.skip(f"no committed paper run of notebook {notebook}")
+    return run, {c["id"]: c for c in run.claims}
+
+
+def run_meta(run: CommittedRun) -> dict:
+    """The runner's ``meta.json`` of a committed run (its wall time and parameters)."""
+    return json.loads((run.path / "meta.json").read_text())
 
 
 def superscript(n: int) -> str:

@@ -6,17 +6,15 @@ they quote from ``results/paper/01_unsupervised_priors/`` so that a rerun that c
 import pytest
 
 from attrprior.papers.nb01_unsupervised_priors.rejudge import grid_frame
-from tests.papers.prose import COMMITTED, assert_quotes, committed_claims, p_text
+from tests.papers.prose import assert_quotes, committed_run, p_text
 
 NB = "01_unsupervised_priors"
 
 
 @pytest.fixture(scope="module")
 def committed():
-    claims = committed_claims(NB)
-    if not claims:
-        pytest.skip("no committed paper run of notebook 01")
-    frame, _ = grid_frame(COMMITTED / NB)
+    run, claims = committed_run(NB)
+    frame, _ = grid_frame(run.path)
     return frame, claims
 
 

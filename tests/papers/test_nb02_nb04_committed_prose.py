@@ -1,22 +1,11 @@
 """Notebooks 02 and 04: the settings their prose gives for the committed paper runs are the runs' settings."""
-import json
-
-import pytest
-
-from tests.papers.prose import COMMITTED, assert_quotes
+from tests.papers.prose import assert_quotes, committed_run, run_meta
 
 WORDS = {2: "two", 3: "three", 5: "five", 6: "six", 10: "ten"}
 
 
-def _meta(notebook: str) -> dict:
-    path = COMMITTED / notebook / "meta.json"
-    if not path.exists():
-        pytest.skip(f"no committed paper run of notebook {notebook}")
-    return json.loads(path.read_text())
-
-
 def test_02_paper_scale_paragraph_gives_the_committed_settings():
-    meta = _meta("02_shap_loadings")
+    meta = run_meta(committed_run("02_shap_loadings")[0])
     p = meta["parameters"]
     expected = [f"in {meta['wall_s'] / 60:.0f} minutes",
                 f"{WORDS[len(p['seeds'])]} seeds of the main experiment at n = {p['n']:,} and p = {p['p']:,} "
@@ -29,8 +18,9 @@ def test_02_paper_scale_paragraph_gives_the_committed_settings():
 
 
 def test_04_paper_scale_paragraph_gives_the_committed_settings():
-    p = _meta("04_svae")["parameters"]
-    data = json.loads((COMMITTED / "04_svae" / "claims.json").read_text())["claims"][0]["data"]
+    run, _ = committed_run("04_svae")
+    p = run_meta(run)["parameters"]
+    data = run.claims[0]["data"]
     assert "8,000 train" in data, "the text says the run trained on the 8,000-image offline split"
     alphas = ", ".join(f"{a:g}" for a in p["alphas"])
     betas = ", ".join(f"{b:g}" for b in p["betas"])

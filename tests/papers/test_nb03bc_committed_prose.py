@@ -1,22 +1,24 @@
 """Notebooks 03b and 03c: the numbers their prose quotes from the committed paper runs are those runs' numbers."""
-import json
-
-import pandas as pd
 import pytest
 
-from tests.papers.prose import COMMITTED, assert_quotes, committed_claims, power_of_ten
+from attrprior.papers.nb03b_mnist_tv_prior import robustness, verdicts
+from tests.papers.prose import assert_quotes, committed_run, power_of_ten, run_meta
 
 
-def test_03b_lambda_sweep_paragraph_quotes_the_committed_run():
-    run = COMMITTED / "03b_mnist_tv_prior"
-    claims = committed_claims("03b_mnist_tv_prior")
-    if not claims:
-        pytest.skip("no committed paper run of notebook 03b")
-    sweep = pd.read_csv(run / "lambda_sweep.csv")
-    provenance = json.loads((run / "claims.json").read_text())["provenance"]
+@pytest.fixture(scope="module")
+def sweep_03b():
+    """The committed 03b run, its claims by id, and its λ sweep split into baseline row, EG and gradient priors."""
+    run, claims = committed_run("03b_mnist_tv_prior")
+    sweep = run.table("lambda_sweep")
     base = sweep[sweep["method"] == "baseline"].iloc[0]
     eg = sweep[sweep["method"] == "expected_gradients"].sort_values("lam")
     grad = sweep[sweep["method"] == "gradients"].sort_values("lam")
+    return run, claims, base, eg, grad
+
+
+def test_03b_lambda_sweep_paragraph_quotes_the_committed_run(sweep_03b):
+    run, claims, base, eg, grad = sweep_03b
+    provenance = run.provenance
     floor = eg.loc[eg["tv_expected_gradients"].idxmin()]
     beyond = eg[eg["lam"] >= floor["lam"]]
     assert beyond["tv_expected_gradients"].max() <= 1.02 * floor["tv_expected_gradients"], "the text says within 2 %"
@@ -37,10 +39,8 @@ def test_03b_lambda_sweep_paragraph_quotes_the_committed_run():
 
 
 def test_03c_paragraph_quotes_the_committed_run():
-    claims = committed_claims("03c_nhanes_sparsity")
-    if not claims:
-        pytest.skip("no committed paper run of notebook 03c")
-    meta = json.loads((COMMITTED / "03c_nhanes_sparsity" / "meta.json").read_text())
+    run, claims = committed_run("03c_nhanes_sparsity")
+    meta = run_meta(run)
     auc, sparsest = claims["gini-eg-best-auc"], claims["gini-eg-sparsest"]
     vs_grad = auc["extra"]["comparisons"]["gini_grad"]
     sgl = claims["gini-gradients-sparser-not-better"]["evidence"]
@@ -59,16 +59,9 @@ def test_03c_paragraph_quotes_the_committed_run():
     assert_quotes("03c_nhanes_sparsity", "committed-03c-md", expected)
 
 
-def test_03b_tradeoff_verdict_follows_from_the_committed_sweep():
+def test_03b_tradeoff_verdict_follows_from_the_committed_sweep(sweep_03b):
     """The committed mnist_tradeoff verdict and reason are what the current rule gives on the committed λ sweep."""
-    from attrprior.papers.nb03b_mnist_tv_prior import robustness, verdicts
-
-    claims = committed_claims("03b_mnist_tv_prior")
-    if not claims:
-        pytest.skip("no committed paper run of notebook 03b")
-    sweep = pd.read_csv(COMMITTED / "03b_mnist_tv_prior" / "lambda_sweep.csv")
-    base = sweep[sweep["method"] == "baseline"].iloc[0]
-    eg = sweep[sweep["method"] == "expected_gradients"]
+    _, claims, base, eg, _ = sweep_03b
     stats = robustness.tradeoff_stats(eg["lam"].tolist(), eg["tv_expected_gradients"].tolist(),
                                       eg["val_acc"].tolist(), base["tv_expected_gradients"], base["val_acc"])
     verdict, reason = verdicts.verdict_tradeoff(stats, elbow_drop=0.05)
