@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from attrprior.compendium.committed import committed_dir
 from attrprior.compendium.verdicts import Evidence
+from attrprior.core.data.shipped import data_dir
 from attrprior.papers.nb01_unsupervised_priors import judgements as J, reference as R, verdicts as V
 from attrprior.papers.nb01_unsupervised_priors.rejudge import rejudge_committed
 
@@ -115,7 +115,7 @@ def test_claims_from_runs_need_smoother_maps_not_smaller_mu():
 
 
 def test_reference_values_are_the_authors_metrics():
-    folder = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "amad_reference"
+    folder = data_dir() / "amad_reference"  # honours ATTRPRIOR_DATA_DIR, as the loaders do
     if not folder.is_dir():
         pytest.skip("the authors' metrics are not available here")
     for name, prior in (("entropy_vae", "entropy"), ("pearson_vae", "pearson")):
